@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""Set up the course and open it, or set it up and test it. Needs nothing but Python 3.10+.
+
+    python3 course.py lab     # set up, then open JupyterLab on the first notebook
+    python3 course.py test    # set up, then run the whole test suite
+    python3 course.py setup   # set up only
+    python3 course.py record NOTEBOOK...   # re-run notebooks and store their outputs
+    python3 course.py links   # rebuild the README's badge and notebook table
+
+Set-up creates the virtual environment ``.venv`` beside this file, installs the pinned
+dependencies of ``requirements.txt`` and the ``helpers`` package (editable) into it, and
+records a fingerprint of those files; a later run with the same fingerprint skips it.
+Arguments after the command go to ``jupyter lab`` or to ``pytest``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+STAMP = VENV / "course-setup.sha256"
+SETUP_FILES = ("requirements.txt", "pyproject.toml", "course.py")
+FIRST_NOTEBOOK = "notebooks/00_introduction.ipynb"
+
+
+def venv_python() -> Path:
+    """The interpreter inside the course's virtual environment."""
+    if os.name == "nt":
+        return VENV / "Scripts" / "python.exe"
+    return VENV / "bin" / "python"
+
+
+def fingerprint() -> str:
+    """A hash of everything set-up depends on: the set-up files and this Python's version."""
+    digest = hashlib.sha256(sys.version.encode())
+    for name in SETUP_FILES:
+        digest.update((ROOT / name).read_bytes())
+    return digest.hexdigest()
+
+
+def run(*args: str | Path) -> None:
+    """Run a command, echoing it, and stop with its exit code if it fails."""
+    print("+", " ".join(str(a) for a in args), flush=True)
+    code = subprocess.call([str(a) for a in args], cwd=ROOT)
+    if code:
+        sys.exit(code)
+
+
+def setup() -> Path:
+    """Create or refresh .venv when the set-up files changed; return its Python."""
+    if sys.version_info < (3, 10):
+        sys.exit(f"The course needs Python 3.10 or newer; this is {sys.version.split()[0]}.")
+    wanted = fingerprint()
+    python = venv_python()
+    if python.exists() and STAMP.exists() and STAMP.read_text() == wanted:
+        return python
+    started = time.monotonic()
+    if not python.exists():
+        print(f"Creating the virtual environment {VENV} ...", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    run(python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+        "-r", "requirements.txt")
+    run(python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+        "--no-deps", "-e", ".")
+    STAMP.write_text(wanted)
+    print(f"Set-up done in {time.monotonic() - started:.0f} s.", flush=True)
+    return python
+
+
+def exec_in_venv(python: Path, args: list[str]) -> None:
+    """Replace this process by the command (so signals reach it), or wait for it on Windows."""
+    argv = [str(python), *args]
+    print("+", " ".join(argv), flush=True)
+    os.chdir(ROOT)
+    if os.name == "nt":
+        sys.exit(subprocess.call(argv))
+    os.execv(argv[0], argv)
+
+
+def lab(extra: list[str]) -> None:
+    """Open JupyterLab on the first notebook."""
+    python = setup()
+    as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+    exec_in_venv(python, ["-m", "jupyter", "lab", *as_root,
+                          f"--ServerApp.default_url=/lab/tree/{FIRST_NOTEBOOK}",
+                          *extra])
+
+
+def test(extra: list[str]) -> None:
+    """Run the whole test suite: unit tests, then every notebook under every start method."""
+    python = setup()
+    exec_in_venv(python, ["-m", "pytest", *extra])
+
+
+def record(notebooks: list[str]) -> None:
+    """Execute notebooks in place under spawn, storing the outputs nbval will compare."""
+    python = setup()
+    os.environ["MP_START_METHOD"] = "spawn"
+    exec_in_venv(python, ["-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
+                          "--inplace", "--ExecutePreprocessor.timeout=300", *notebooks])
+
+
+LINKS_START = "<!-- notebook-links:start (python3 course.py links) -->"
+LINKS_END = "<!-- notebook-links:end -->"
+
+
+def repository_url() -> str:
+    """The course's GitHub repository, configured once as Repository in pyproject.toml."""
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    match = re.search(r'^Repository\s*=\s*"(https://github\.com/[^"]+?)/?"', text, re.M)
+    if not match:
+        sys.exit('pyproject.toml needs Repository = "https://github.com/OWNER/NAME" '
+                 "under [project.urls].")
+    return match.group(1)
+
+
+def notebook_title(path: Path) -> str:
+    """The first Markdown heading of a notebook, without its '#' marks."""
+    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+        if cell["cell_type"] == "markdown":
+            for line in "".join(cell["source"]).splitlines():
+                if line.startswith("#"):
+                    return line.lstrip("#").strip()
+    return path.stem
+
+
+def links_block() -> str:
+    """The README's Binder badge and one row of links per notebook, from repository_url()."""
+    repo = repository_url()
+    binder = repo.replace("https://github.com/", "https://mybinder.org/v2/gh/") + "/HEAD"
+    lines = [
+        LINKS_START,
+        f"[![Binder](https://mybinder.org/badge_logo.svg)]({binder}?urlpath=lab/tree/{FIRST_NOTEBOOK})",
+        "",
+        "| Notebook | Read | Run on Binder |",
+        "|---|---|---|",
+    ]
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        rel = path.relative_to(ROOT).as_posix()
+        lines.append(f"| {notebook_title(path)} | [{rel}]({repo}/blob/main/{rel}) "
+                     f"| [launch]({binder}?urlpath=lab/tree/{rel}) |")
+    lines.append(LINKS_END)
+    return "\n".join(lines)
+
+
+def links(_: list[str]) -> None:
+    """Rewrite the README's generated block of links."""
+    readme = ROOT / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    start, end = text.index(LINKS_START), text.index(LINKS_END) + len(LINKS_END)
+    readme.write_text(text[:start] + links_block() + text[end:], encoding="utf-8")
+    print("README.md links rebuilt from", repository_url())
+
+
+def main(argv: list[str]) -> None:
+    commands = {"lab": lab, "test": test, "setup": lambda extra: setup(), "record": record,
+                "links": links}
+    if not argv or argv[0] not in commands:
+        sys.exit(__doc__)
+    commands[argv[0]](argv[1:])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,127 @@
+"""Finding what a program left behind: live child processes and shared-memory entries.
+
+Used by the test suite after every notebook, and by exercise checks that must tell a
+learner "your pool is still running". Processes are found by a marker in their environment
+(children inherit it, whatever their start method) and shared memory by listing
+``/dev/shm`` (Linux; other platforms have no listing of POSIX shared memory).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+SHM_DIR = Path("/dev/shm")
+
+# Processes that multiprocessing itself starts and ends with their parent.
+_INFRASTRUCTURE = ("multiprocessing.resource_tracker", "multiprocessing.forkserver")
+
+
+@dataclass(frozen=True)
+class LeakedProcess:
+    """A process that is still alive when it should have ended."""
+
+    pid: int
+    name: str
+    cmdline: str
+
+    def __str__(self) -> str:
+        return f"pid {self.pid} ({self.name}): {self.cmdline[:120]}"
+
+
+def _describe(proc: psutil.Process) -> LeakedProcess:
+    try:
+        cmdline = " ".join(proc.cmdline())
+        name = proc.name()
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        cmdline, name = "?", "?"
+    return LeakedProcess(proc.pid, name, cmdline)
+
+
+def is_infrastructure(proc: psutil.Process, owner_pid: int) -> bool:
+    """True for multiprocessing's own resource tracker or forkserver started by ``owner_pid``.
+
+    A forkserver's children are forked from it and share its command line, so only the
+    process whose parent is the owner counts as the server itself.
+    """
+    try:
+        cmdline = " ".join(proc.cmdline())
+        parent = proc.ppid()
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return False
+    return parent == owner_pid and any(marker in cmdline for marker in _INFRASTRUCTURE)
+
+
+def marked_processes(variable: str, value: str) -> list[psutil.Process]:
+    """Return the live (non-zombie) processes whose environment has ``variable=value``."""
+    found = []
+    for proc in psutil.process_iter(["environ", "status"]):
+        env = proc.info.get("environ") or {}
+        if env.get(variable) == value and proc.info.get("status") != psutil.STATUS_ZOMBIE:
+            found.append(proc)
+    return found
+
+
+def live_children(owner_pid: int) -> list[psutil.Process]:
+    """Return the live descendants of ``owner_pid`` other than multiprocessing's helpers."""
+    try:
+        children = psutil.Process(owner_pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+    return [
+        child
+        for child in children
+        if _alive(child) and not is_infrastructure(child, owner_pid)
+    ]
+
+
+def _alive(proc: psutil.Process) -> bool:
+    try:
+        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def wait_until_gone(procs: list[psutil.Process], timeout: float) -> list[LeakedProcess]:
+    """Wait up to ``timeout`` seconds for ``procs`` to end; describe those still alive."""
+    deadline = time.monotonic() + timeout
+    remaining = [p for p in procs if _alive(p)]
+    while remaining and time.monotonic() < deadline:
+        time.sleep(0.1)
+        remaining = [p for p in remaining if _alive(p)]
+    return [_describe(p) for p in remaining]
+
+
+def kill(procs: list[LeakedProcess]) -> None:
+    """Kill leaked processes so that they cannot disturb what runs next."""
+    for leaked in procs:
+        try:
+            psutil.Process(leaked.pid).kill()
+        except psutil.NoSuchProcess:
+            pass
+
+
+def shm_entries() -> set[str]:
+    """Return the names in ``/dev/shm`` (an empty set where there is no such listing)."""
+    try:
+        return set(os.listdir(SHM_DIR))
+    except OSError:
+        return set()
+
+
+def is_semaphore(entry: str) -> bool:
+    """True for a named semaphore that multiprocessing created (``sem.mp-...``)."""
+    return entry.startswith("sem.mp-")
+
+
+def remove_shm(entries: set[str]) -> None:
+    """Unlink leaked ``/dev/shm`` entries so that the next run starts clean."""
+    for entry in entries:
+        try:
+            (SHM_DIR / entry).unlink()
+        except FileNotFoundError:
+            pass

@@ -1,0 +1,24 @@
+"""Shared fixtures: unit tests of helpers run once per start method."""
+
+from __future__ import annotations
+
+import multiprocessing
+from pathlib import Path
+
+import pytest
+
+from helpers import startmethods
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(params=startmethods.methods_to_test())
+def start_method(request: pytest.FixtureRequest) -> str:
+    """Each start method this test run covers (all the platform has, or MP_START_METHOD)."""
+    return request.param
+
+
+@pytest.fixture
+def mp_context(start_method: str) -> multiprocessing.context.BaseContext:
+    """A multiprocessing context for the start method under test."""
+    return multiprocessing.get_context(start_method)

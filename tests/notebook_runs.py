@@ -1,0 +1,175 @@
+"""pytest plugin: run every notebook with strict nbval under each start method, then check leaks.
+
+For each collected ``.ipynb`` it makes one nbval run per start method, named
+``path/to/nb.ipynb::<method>``, so every failure names its method. Each run
+
+* starts its kernel from this environment without ``PYTEST_CURRENT_TEST`` (ipykernel stops
+  capturing children's output when it sees that variable) and with ``MP_START_METHOD`` set;
+* compares every stored output, sanitised by the file given to ``--nbval-sanitize-with``;
+* ends with a ``no leaks`` item: worker processes still alive at the end of the notebook,
+  a shared-memory segment not unlinked, or anything left after a graceful kernel shutdown
+  (which lets multiprocessing unlink its semaphores) fail it, and are cleaned up.
+
+Notebooks are collected this way unless ``--nbval`` or ``--nbval-lax`` is given (then nbval's
+own collector runs them once, under the default method).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from nbval.kernel import CURRENT_ENV_KERNEL_NAME, RunningKernel, start_new_kernel
+from nbval.plugin import IPyNbFile
+
+from helpers import leaks, startmethods
+
+RUN_MARKER = "MP_COURSE_RUN_ID"
+GRACE_SECONDS = 5.0
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--start-methods",
+        default=None,
+        help="comma-separated start methods to run notebooks under "
+        f"(default: ${startmethods.ENV_VAR} if set, else every method the platform has)",
+    )
+
+
+def start_methods(config: pytest.Config) -> list[str]:
+    """The start methods this run covers."""
+    chosen = config.getoption("--start-methods")
+    return chosen.split(",") if chosen else startmethods.methods_to_test()
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    opt = parent.config.option
+    if file_path.suffix == ".ipynb" and not (opt.nbval or opt.nbval_lax):
+        return Notebook.from_parent(parent, path=file_path)
+    return None
+
+
+class Notebook(pytest.File):
+    """A notebook file: one strict nbval run of it per start method."""
+
+    def collect(self):
+        for method in start_methods(self.config):
+            run = NotebookRun.from_parent(
+                self, path=self.path, name=method, nodeid=f"{self.nodeid}::{method}"
+            )
+            run.start_method = method
+            yield run
+
+
+class CourseKernel(RunningKernel):
+    """An nbval kernel started with a chosen environment and shut down gracefully."""
+
+    def __init__(self, kernel_name: str, cwd: str, startup_timeout: float, env: dict[str, str]):
+        self.km, self.kc = start_new_kernel(
+            startup_timeout=startup_timeout,
+            kernel_name=kernel_name,
+            stderr=open(os.devnull, "w"),
+            cwd=cwd,
+            env=env,
+        )
+        self.pid = self.km.provisioner.process.pid
+        self._ensure_iopub_up()
+
+    def stop(self) -> None:
+        """Ask the kernel to exit (atexit handlers run, semaphores are unlinked); kill it late."""
+        if not hasattr(self, "km"):
+            return
+        self.kc.stop_channels()
+        self.km.shutdown_kernel(now=False)
+        del self.km
+
+
+class NotebookRun(IPyNbFile):
+    """One notebook under one start method, followed by a leak check."""
+
+    start_method: str = ""
+
+    def setup(self) -> None:
+        self.run_id = uuid.uuid4().hex
+        self.shm_before = leaks.shm_entries()
+        env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+        env[startmethods.ENV_VAR] = self.start_method
+        env[RUN_MARKER] = self.run_id
+        self.kernel = CourseKernel(
+            CURRENT_ENV_KERNEL_NAME,
+            cwd=str(self.path.parent),
+            startup_timeout=float(self.config.option.nbval_kernel_startup_timeout),
+            env=env,
+        )
+        self.setup_sanitize_files()
+
+    def collect(self):
+        yield from super().collect()
+        yield LeakCheck.from_parent(self, name="no leaks")
+
+    def teardown(self) -> None:
+        if self.kernel is not None:
+            self.kernel.stop()
+
+
+class LeakError(AssertionError):
+    """Something a notebook started was still there after it ended."""
+
+
+class LeakCheck(pytest.Item):
+    """Fails when a notebook leaves processes or shared memory behind; cleans them up."""
+
+    parent: NotebookRun
+
+    def runtest(self) -> None:
+        run = self.parent
+        problems: list[str] = []
+        kernel_pid = run.kernel.pid
+
+        # At the end of the notebook: workers still running, segments never unlinked.
+        workers = leaks.wait_until_gone(leaks.live_children(kernel_pid), GRACE_SECONDS)
+        if workers:
+            problems.append(
+                "processes still alive at the end of the notebook (join them, or leave the "
+                "pool's `with` block):\n  " + "\n  ".join(map(str, workers))
+            )
+        leaks.kill(workers)
+        segments = {e for e in leaks.shm_entries() - run.shm_before if not leaks.is_semaphore(e)}
+        if segments:
+            problems.append(
+                "shared memory not unlinked at the end of the notebook (call .unlink() "
+                "in the creator): " + ", ".join(sorted(segments))
+            )
+
+        # After a graceful shutdown nothing of the kernel's may remain.
+        run.kernel.stop()
+        survivors = leaks.wait_until_gone(
+            leaks.marked_processes(RUN_MARKER, run.run_id), GRACE_SECONDS
+        )
+        if survivors:
+            problems.append(
+                "processes alive after the kernel shut down:\n  "
+                + "\n  ".join(map(str, survivors))
+            )
+        leaks.kill(survivors)
+        left = leaks.shm_entries() - run.shm_before
+        if left - segments:
+            problems.append(
+                "/dev/shm entries left after the kernel shut down: "
+                + ", ".join(sorted(left - segments))
+            )
+        leaks.remove_shm(left)
+
+        if problems:
+            raise LeakError(f"[start method: {run.start_method}] " + "\n".join(problems))
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, LeakError):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self):
+        return self.path, None, f"{self.parent.nodeid}::no leaks"

@@ -1,0 +1,49 @@
+"""Unit tests of the small helpers modules: workloads, cores, leaks."""
+
+from __future__ import annotations
+
+import os
+import time
+from multiprocessing import shared_memory
+
+import pytest
+
+from helpers import cores, leaks
+from helpers.workloads import count_primes, square
+
+
+def test_count_primes_known_values() -> None:
+    assert [count_primes(n) for n in (2, 3, 10, 100, 1000)] == [0, 1, 4, 25, 168]
+
+
+def test_workloads_give_the_same_result_in_a_pool(mp_context) -> None:
+    with mp_context.Pool(2) as pool:
+        assert pool.map(count_primes, [100, 1000]) == [25, 168]
+        assert pool.map(square, [1.5, -2]) == [2.25, 4]
+
+
+def test_usable_cores_is_within_the_machine() -> None:
+    assert 1 <= cores.usable_cores() <= cores.logical_cores()
+
+
+def test_live_children_finds_a_running_child_and_not_a_joined_one(mp_context) -> None:
+    child = mp_context.Process(target=time.sleep, args=(30,))
+    child.start()
+    try:
+        assert child.pid in [p.pid for p in leaks.live_children(os.getpid())]
+    finally:
+        child.terminate()
+        child.join()
+    assert child.pid not in [p.pid for p in leaks.live_children(os.getpid())]
+
+
+@pytest.mark.skipif(not leaks.SHM_DIR.is_dir(), reason="no /dev/shm listing on this platform")
+def test_shm_entries_sees_a_segment_until_it_is_unlinked() -> None:
+    before = leaks.shm_entries()
+    segment = shared_memory.SharedMemory(create=True, size=64)
+    try:
+        assert leaks.shm_entries() - before == {segment.name.lstrip("/")}
+    finally:
+        segment.close()
+        segment.unlink()
+    assert leaks.shm_entries() - before == set()
