@@ -1,0 +1,86 @@
+"""Every notebook keeps the course's standards: it imports helpers first, its outputs are
+stored and verified, and the API checklist of COURSE_GUIDE section 10 runs in its code."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+IGNORED = ("NBVAL_IGNORE_OUTPUT", "NBVAL_SKIP")
+
+# COURSE_GUIDE section 10: the notebook that teaches a topic, and what must run in its code.
+CHECKLIST = {
+    "01_process": ["Process(", ".start()", ".join(", ".is_alive()", ".terminate()", ".kill()",
+                   ".close()", ".exitcode", ".pid", ".daemon", ".name", ".sentinel",
+                   "current_process()", "parent_process()", "active_children()", "cpu_count()",
+                   "os.getpid()", "os.getppid()", "def run(self"],
+    "02_fork_and_start_methods": ["os.fork()", "os._exit(", "os.waitpid(", "os.register_at_fork(",
+                                  "get_context(", "set_start_method(", "get_start_method(",
+                                  "get_all_start_methods(", "set_forkserver_preload(",
+                                  'if __name__ == "__main__":'],
+    "03_queue": ["Queue(", ".put(", ".get(", ".put_nowait(", ".get_nowait(", ".qsize()",
+                 ".empty()", "queue.Empty", "JoinableQueue(", ".task_done()", "SimpleQueue(",
+                 ".join_thread()"],
+    "04_pipe": ["Pipe(", "duplex=False", ".send(", ".recv()", ".send_bytes(", ".recv_bytes(",
+                ".poll(", "EOFError", "connection.wait("],
+    "05_synchronisation": ["Lock(", "RLock(", "Semaphore(", "BoundedSemaphore(", "Condition(",
+                           "Event(", "Barrier(", ".acquire(", ".release()", ".get_lock()"],
+}
+
+
+def code_cells(path: Path) -> list[dict]:
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return [c for c in cells if c["cell_type"] == "code"]
+
+
+def source(cell: dict) -> str:
+    return "".join(cell["source"])
+
+
+def is_verified(cell: dict) -> bool:
+    tags = {t.lower() for t in cell.get("metadata", {}).get("tags", [])}
+    return not any(m in source(cell) for m in IGNORED) and not tags & {"nbval-ignore-output", "nbval-skip"}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_first_code_cell_imports_helpers(path: Path) -> None:
+    assert re.search(r"^import helpers$", source(code_cells(path)[0]), re.M)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_outputs_are_stored_and_mostly_verified(path: Path) -> None:
+    cells = code_cells(path)
+    assert all(c["execution_count"] is not None for c in cells), "record the notebook's outputs"
+    verified = sum(map(is_verified, cells))
+    assert verified / len(cells) >= 0.85, f"{verified} of {len(cells)} code cells verified"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_ignored_cell_says_why(path: Path) -> None:
+    for cell in code_cells(path):
+        for line in source(cell).splitlines():
+            if any(m in line for m in IGNORED):
+                assert re.search(r"NBVAL_\w+\s*[:(-]\s*\S.{10,}", line), line
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_cells_that_must_raise_store_their_error(path: Path) -> None:
+    for cell in code_cells(path):
+        if "raises-exception" in cell.get("metadata", {}).get("tags", []):
+            assert [o for o in cell["outputs"] if o["output_type"] == "error"], source(cell)
+
+
+@pytest.mark.parametrize("topic", sorted(CHECKLIST))
+def test_checklist_names_run_in_the_topic_notebook(topic: str) -> None:
+    path = ROOT / "notebooks" / f"{topic}.ipynb"
+    if not path.exists():
+        pytest.skip(f"{path.name} is not written yet")
+    code = "\n".join(source(c) for c in code_cells(path))
+    missing = [name for name in CHECKLIST[topic] if name not in code]
+    assert not missing, f"{path.name} never runs: {missing}"
