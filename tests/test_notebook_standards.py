@@ -31,6 +31,21 @@ CHECKLIST = {
                 ".poll(", "EOFError", "connection.wait("],
     "05_synchronisation": ["Lock(", "RLock(", "Semaphore(", "BoundedSemaphore(", "Condition(",
                            "Event(", "Barrier(", ".acquire(", ".release()", ".get_lock()"],
+    "06_shared_memory": ["Value(", "Array(", "RawValue(", "RawArray(", "ctypes", "SharedMemory(",
+                         ".buf", ".unlink()", "ShareableList(", "SharedMemoryManager("],
+    "07_manager": ["Manager()", ".dict(", ".list(", ".Namespace(", ".Queue(", ".Lock(", ".Value(",
+                   "BaseManager", ".register(", ".connect()", "authkey", ".shutdown()"],
+    "08_pool": ["Pool(", ".apply(", ".apply_async(", ".map(", ".map_async(", ".imap(",
+                ".imap_unordered(", ".starmap(", ".starmap_async(", "chunksize", "callback=",
+                "error_callback=", ".get(timeout", ".ready()", ".successful()", ".wait(",
+                "TimeoutError", "maxtasksperchild", "initializer", "multiprocessing.dummy"],
+    "09_logging": ["log_to_stderr(", "get_logger(", ".setLevel(", "QueueHandler(", "QueueListener(",
+                   "logging.FileHandler("],
+    "10_concurrent_futures": ["ProcessPoolExecutor(", "ThreadPoolExecutor(", ".submit(",
+                              "as_completed(", "wait(", "FIRST_COMPLETED", ".result(",
+                              ".exception(", ".add_done_callback(", ".cancel()", "cancel_futures",
+                              "mp_context", "max_tasks_per_child", "BrokenProcessPool",
+                              "requests.get("],
 }
 
 
