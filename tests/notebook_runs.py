@@ -10,6 +10,10 @@ For each collected ``.ipynb`` it makes one nbval run per start method, named
   a shared-memory segment not unlinked, or anything left after a graceful kernel shutdown
   (which lets multiprocessing unlink its semaphores) fail it, and are cleaned up.
 
+The leak check reads the whole of ``/dev/shm``: run one notebook suite at a time on a
+machine, or each in its own mount namespace (``unshare -m`` with a private tmpfs on
+/dev/shm), or one run will blame, and remove, another's live semaphores.
+
 Notebooks are collected this way unless ``--nbval`` or ``--nbval-lax`` is given (then nbval's
 own collector runs them once, under the default method).
 """
