@@ -113,6 +113,28 @@ def shm_entries() -> set[str]:
         return set()
 
 
+def shm_in_use_by_others(own_pids: set[int]) -> set[str]:
+    """The ``/dev/shm`` entries that a live process outside ``own_pids`` has mapped.
+
+    Such an entry belongs to another program (a JupyterLab kernel, another test run), so a
+    leak check must neither blame nor remove it. Reads ``/proc/<pid>/maps`` (Linux).
+    """
+    in_use: set[str] = set()
+    prefix = f"{SHM_DIR}/"
+    for proc_dir in Path("/proc").glob("[0-9]*"):
+        if int(proc_dir.name) in own_pids:
+            continue
+        try:
+            maps = (proc_dir / "maps").read_text()
+        except OSError:
+            continue
+        for line in maps.splitlines():
+            index = line.find(prefix)
+            if index != -1:
+                in_use.add(line[index + len(prefix):].split(" (deleted)")[0].strip())
+    return in_use
+
+
 def is_semaphore(entry: str) -> bool:
     """True for a named semaphore that multiprocessing created (``sem.mp-...``)."""
     return entry.startswith("sem.mp-")

@@ -47,3 +47,16 @@ def test_shm_entries_sees_a_segment_until_it_is_unlinked() -> None:
         segment.close()
         segment.unlink()
     assert leaks.shm_entries() - before == set()
+
+
+@pytest.mark.skipif(not leaks.SHM_DIR.is_dir(), reason="no /dev/shm listing on this platform")
+def test_shm_in_use_by_others_sees_another_process_mapping() -> None:
+    segment = shared_memory.SharedMemory(create=True, size=64)
+    name = segment.name.lstrip("/")
+    try:
+        assert name in leaks.shm_in_use_by_others(set())  # this process maps it
+        assert name not in leaks.shm_in_use_by_others({os.getpid()})
+    finally:
+        segment.close()
+        segment.unlink()
+    assert name not in leaks.shm_in_use_by_others(set())
