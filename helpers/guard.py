@@ -8,7 +8,8 @@ another, the task is lost) and a lambda ends in a bare ``PicklingError``.
 
 ``install()`` (run by ``import helpers``) wraps the places where a function is handed to
 another process: ``Process.start``, ``Pool`` and its ``apply``/``map``/``imap``/``starmap``
-families, and ``ProcessPoolExecutor``. Before anything is sent they check the function and
+families, ``ProcessPoolExecutor``, and ``BaseManager.start`` (the manager class and the
+callables registered on it). Before anything is sent they check the function and
 raise ``WorkerNotImportableError`` naming the function, the reason and the fix. They also
 refuse a ``multiprocessing.Queue`` (or Lock) passed as a task argument, which pickling
 rejects. Set ``MP_COURSE_GUARD=0`` before importing helpers, or call ``uninstall()``, to see
@@ -20,6 +21,7 @@ from __future__ import annotations
 import concurrent.futures
 import functools
 import multiprocessing
+import multiprocessing.managers
 import multiprocessing.pool
 import multiprocessing.process
 import multiprocessing.queues
@@ -250,6 +252,23 @@ def _executor_submit(original: Callable[..., Any]) -> Callable[..., Any]:
     return submit
 
 
+def _manager_start(original: Callable[..., Any]) -> Callable[..., Any]:
+    def start(self: multiprocessing.managers.BaseManager, *args: Any, **kwargs: Any) -> None:
+        method = self._ctx.get_start_method()
+        if method != "fork":
+            problem = problem_with(type(self), method)
+            if problem:
+                raise _explain(type(self), "manager class", problem)
+            for typeid, (fn, *_) in self._registry.items():
+                check_callable(fn, f"callable registered as {typeid!r}", method)
+        initializer = args[0] if args else kwargs.get("initializer")
+        if method != "fork":
+            check_callable(initializer, "initializer", method)
+        return original(self, *args, **kwargs)
+
+    return start
+
+
 def is_installed() -> bool:
     """True while the guard's checks are in place."""
     return getattr(multiprocessing.process.BaseProcess.start, "__helpers_guard__", False)
@@ -269,6 +288,7 @@ def install() -> None:
     _wrap(pool, "imap_unordered", _pool_imap)
     _wrap(executor, "__init__", _executor_init)
     _wrap(executor, "submit", _executor_submit)
+    _wrap(multiprocessing.managers.BaseManager, "start", _manager_start)
 
 
 def uninstall() -> None:

@@ -8,6 +8,7 @@ import multiprocessing
 import multiprocessing.dummy
 import sys
 import types
+from multiprocessing.managers import BaseManager
 
 import pytest
 
@@ -132,3 +133,27 @@ def test_uninstall_restores_the_standard_library() -> None:
     finally:
         guard.install()
     assert guard.is_installed()
+
+
+class ManagerForTests(BaseManager):
+    """An importable manager class; only what is registered on it comes from a 'notebook'."""
+
+
+def test_manager_class_and_registered_callables_from_a_notebook_are_explained(
+        mp_context, notebook_main) -> None:
+    exec(
+        "from multiprocessing.managers import BaseManager\n"
+        "class Tally:\n    pass\n"
+        "class TallyManager(BaseManager):\n    pass\n"
+        "TallyManager.register('Tally', Tally)\n",
+        notebook_main.__dict__,
+    )
+    method = mp_context.get_start_method()
+    if method == "fork":
+        assert guard.problem_with(notebook_main.TallyManager, method) is None
+        return
+    with pytest.raises(guard.WorkerNotImportableError, match="manager class 'TallyManager'"):
+        notebook_main.TallyManager(ctx=mp_context).start()
+    ManagerForTests.register("Tally", notebook_main.Tally)
+    with pytest.raises(guard.WorkerNotImportableError, match="registered as 'Tally'"):
+        ManagerForTests(ctx=mp_context).start()
