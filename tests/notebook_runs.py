@@ -33,6 +33,7 @@ from helpers import leaks, startmethods
 
 RUN_MARKER = "MP_COURSE_RUN_ID"
 GRACE_SECONDS = 5.0
+SHUTDOWN_WAIT_SECONDS = 20.0
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -88,6 +89,10 @@ class CourseKernel(RunningKernel):
         if not hasattr(self, "km"):
             return
         self.kc.stop_channels()
+        # The default 5 s (half of it before SIGTERM) can run out on a loaded machine while
+        # the kernel waits for multiprocessing's resource tracker; then the process group is
+        # SIGKILLed and the tracker cannot unlink semaphores.
+        self.km.shutdown_wait_time = SHUTDOWN_WAIT_SECONDS
         self.km.shutdown_kernel(now=False)
         del self.km
 
