@@ -7,42 +7,64 @@ import shlex
 from urllib.parse import urlsplit
 
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 import course
 from tests.conftest import ROOT
 
 
-def pip_pins() -> dict[str, str]:
+def pip_pins(python_version: str) -> dict[str, str]:
+    """The pins of requirements.txt that apply to ``python_version`` (markers evaluated)."""
     pins = {}
     for line in (ROOT / "requirements.txt").read_text().splitlines():
         line = line.split("#")[0].strip()
         if line:
-            name, version = line.split("==")
-            pins[name.strip().lower()] = version.strip()
+            requirement = Requirement(line)
+            if requirement.marker and not requirement.marker.evaluate(
+                    {"python_version": python_version}):
+                continue
+            (spec,) = requirement.specifier
+            pins[canonicalize_name(requirement.name)] = spec.version
     return pins
+
+
+def conda_env() -> dict:
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    assert env["channels"] == ["conda-forge"]
+    return env
 
 
 def conda_pins() -> dict[str, str]:
-    env = yaml.safe_load((ROOT / "environment.yml").read_text())
-    assert env["channels"] == ["conda-forge"]
     pins = {}
-    for dep in env["dependencies"]:
+    for dep in conda_env()["dependencies"]:
         if isinstance(dep, str) and dep.split("=")[0] not in ("python", "pip"):
             name, version = dep.split("=", 1)
-            pins[name.strip().lower()] = version.strip()
+            pins[canonicalize_name(name)] = version.strip()
     return pins
+
+
+def conda_python() -> str:
+    (python,) = [d for d in conda_env()["dependencies"] if str(d).startswith("python=")]
+    return python.split("=", 1)[1]
 
 
 def test_requirements_are_all_pinned_exactly() -> None:
     for line in (ROOT / "requirements.txt").read_text().splitlines():
         line = line.split("#")[0].strip()
-        assert not line or re.fullmatch(r"[A-Za-z0-9_.-]+==[0-9][0-9A-Za-z.]*", line), line
+        assert not line or re.fullmatch(
+            r'[A-Za-z0-9_.-]+==[0-9][0-9A-Za-z.]*(; python_version [<>=]+ "[0-9.]+")?', line
+        ), line
 
 
 def test_environment_yml_pins_what_requirements_pin() -> None:
-    assert conda_pins() == pip_pins()
+    assert conda_pins() == pip_pins(conda_python())
     assert {"jupyterlab", "ipywidgets", "nbval", "requests", "matplotlib", "psutil", "tqdm",
-            "pytest"} <= set(pip_pins())
+            "pytest"} <= set(conda_pins())
+
+
+def test_every_supported_python_gets_one_pin_of_each_package() -> None:
+    assert set(pip_pins("3.10")) == set(pip_pins("3.13")) == set(conda_pins())
 
 
 def test_binder_installs_helpers_after_the_environment() -> None:
