@@ -44,8 +44,11 @@ The key is not passed on the command line, where any user of the machine can rea
 (``ps``); a process's environment is readable only by its owner.
 """
 
-REFUSED = 2
-"""Exit code of the worker program when the manager refuses its authkey."""
+REFUSED = 3
+"""Exit code of the worker program when the manager refuses its authkey.
+
+Not 2, which is what ``argparse`` exits with on a usage error.
+"""
 
 # Proxies have no common public type (``ListProxy``, ``DictProxy``, ``AutoProxy[Queue]``,
 # ``AcquirerProxy``, ...), so the hints below name what is used of them.
@@ -375,7 +378,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """The worker program: ``python -m helpers.managers --address HOST:PORT --name NAME``.
 
     The authkey comes hex-encoded in the environment variable ``COURSE_MANAGER_AUTHKEY``.
-    Exits 0 after the board ran out of tasks, ``REFUSED`` (2) when the manager refused the
+    Exits 0 after the board ran out of tasks, ``REFUSED`` (3) when the manager refused the
     key; prints one line saying which.
     """
     parser = argparse.ArgumentParser(prog="python -m helpers.managers", description=main.__doc__)

@@ -358,7 +358,7 @@ def test_worker_program_with_a_wrong_key_exits_refused(central) -> None:
     server, authkey = central
     server.board().add("never-fetched")
     done = worker_program(server.address, secrets.token_bytes(16), "intruder")
-    assert done.returncode == managers.REFUSED
+    assert done.returncode == managers.REFUSED == 3
     assert "AuthenticationError" in done.stderr
     assert server.board().counts() == {"waiting": 1, "taken": 0, "done": 0}
 
@@ -367,4 +367,5 @@ def test_main_needs_the_authkey_variable(monkeypatch) -> None:
     monkeypatch.delenv(managers.AUTHKEY_VARIABLE, raising=False)
     with pytest.raises(SystemExit) as exit_info:
         managers.main(["--address", "127.0.0.1:1", "--name", "w"])
-    assert exit_info.value.code == 2
+    assert exit_info.value.code == 2  # argparse's usage error, not REFUSED
+    assert managers.REFUSED != 2
