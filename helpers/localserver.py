@@ -50,6 +50,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 64  # socketserver's default backlog of 5 drops simultaneous clients
 
     def __init__(self, latency: float) -> None:
         super().__init__((HOST, 0), _Handler)

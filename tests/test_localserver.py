@@ -46,3 +46,16 @@ def test_stop_leaves_no_thread_and_closes_the_port() -> None:
         requests.get(url, timeout=2)
     with pytest.raises(RuntimeError, match="not running"):
         server.url("/")
+
+
+def test_many_simultaneous_clients_are_served_together() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with LocalServer(latency=0.5) as server:
+        urls = [server.url(f"/page/{n}") for n in range(16)]
+        with ThreadPoolExecutor(16) as pool:
+            start = time.monotonic()
+            bodies = list(pool.map(lambda u: requests.get(u, timeout=10).content, urls))
+            elapsed = time.monotonic() - start
+    assert bodies == [page_body(n) for n in range(16)]
+    assert elapsed < 16 * 0.5  # served concurrently, not one after another
