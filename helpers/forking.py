@@ -7,6 +7,7 @@ found (``describe_child``), the parent times how long starting children takes
 (``start_cost``), runs small scripts in a fresh interpreter under a watchdog
 (``run_script``) and captures what children write to file descriptor 2
 (``captured_stderr``), where tracebacks of dying children go.
+``forkserver_preloads_main`` says where this Python's forkserver imports the main script.
 """
 
 from __future__ import annotations
@@ -116,6 +117,19 @@ def start_cost(
         if i:
             times.append(elapsed)
     return statistics.median(times)
+
+
+def forkserver_preloads_main(version: Sequence[int] | None = None) -> bool:
+    """Whether the forkserver of Python ``version`` (default: this one) imports the main
+    script once, in its server, so that its children are forked with it already loaded.
+
+    True from 3.13.8 (3.14 included). Up to 3.13.7 the server was meant to preload
+    ``__main__`` but never did (it looked for a ``main_path`` key that spawn's preparation
+    data calls ``init_main_from_path``: gh-98552, gh-126631, fixed by PR #135295), so every
+    forkserver child imports the main script again, as a spawn child does.
+    """
+    release = tuple(sys.version_info[:3] if version is None else version)
+    return release >= (3, 13, 8)
 
 
 @dataclass

@@ -146,3 +146,70 @@ def test_captured_stderr_collects_a_childs_fd2_and_restores_it(mp_context) -> No
     assert (before.st_dev, before.st_ino) == (after.st_dev, after.st_ino)
     # A forkserver child inherits the server's fd 2, fixed when the server started.
     assert ("child wrote this" in captured.text) is not forkserver
+
+
+@pytest.mark.parametrize("version, preloads", [
+    ((3, 10, 13), False), ((3, 12, 12), False), ((3, 13, 7), False),
+    ((3, 13, 8), True), ((3, 14, 0), True), ((3, 15, 0), True),
+])
+def test_forkserver_preloads_main_from_3_13_8(version, preloads) -> None:
+    assert forking.forkserver_preloads_main(version) is preloads
+
+
+def test_forkserver_preloads_main_defaults_to_this_python() -> None:
+    assert forking.forkserver_preloads_main() is forking.forkserver_preloads_main(sys.version_info[:3])
+
+
+# A guarded script that starts two forkserver children. Its top level prints the pid of the
+# process it runs in; the parent prints its children's pids. SIMULATE_FIX (when present)
+# hands the server the "main_path" that fixed Pythons give it, as gh-135295 does.
+FORKSERVER_PROBE = textwrap.dedent("""
+    import multiprocessing, os, time
+    from multiprocessing import spawn
+    SIMULATE_FIX
+    print(f"top level ran as {__name__} in {os.getpid()}", flush=True)
+    if __name__ == "__main__":
+        ctx = multiprocessing.get_context("forkserver")
+        children = [ctx.Process(target=time.sleep, args=(0,)) for _ in range(2)]
+        for p in children:
+            p.start()
+        for p in children:
+            p.join()
+        print("children:", *[p.pid for p in children], flush=True)
+""")
+SIMULATED_FIX = textwrap.dedent("""
+    if __name__ == "__main__":
+        _prepare = spawn.get_preparation_data
+        def _with_main_path(name):
+            data = _prepare(name)
+            data.setdefault("main_path", data.get("init_main_from_path"))
+            return data
+        spawn.get_preparation_data = _with_main_path
+""")
+
+
+def where_main_reran(tmp_path: Path, simulate_fix: bool) -> str:
+    script = tmp_path / "probe.py"
+    script.write_text(FORKSERVER_PROBE.replace("SIMULATE_FIX", SIMULATED_FIX if simulate_fix else ""))
+    run = forking.run_script(script, timeout=60)
+    assert run.returncode == 0, run.stderr
+    again = [int(line.split()[-1]) for line in run.lines() if line.startswith("top level ran as __mp_main__")]
+    children = [int(pid) for line in run.lines() if line.startswith("children:") for pid in line.split()[1:]]
+    if sorted(again) == sorted(children):
+        return "in every child"
+    if len(again) == 1 and again[0] not in children:
+        return "once, in the server"
+    return f"unexpected: {run.stdout!r}"
+
+
+@pytest.mark.skipif("forkserver" not in __import__("multiprocessing").get_all_start_methods(),
+                    reason="no forkserver on this platform")
+def test_forkserver_reruns_main_where_the_version_rule_says(tmp_path: Path) -> None:
+    expected = "once, in the server" if forking.forkserver_preloads_main() else "in every child"
+    assert where_main_reran(tmp_path, simulate_fix=False) == expected
+
+
+@pytest.mark.skipif("forkserver" not in __import__("multiprocessing").get_all_start_methods(),
+                    reason="no forkserver on this platform")
+def test_a_preloading_forkserver_runs_main_once_in_the_server(tmp_path: Path) -> None:
+    assert where_main_reran(tmp_path, simulate_fix=True) == "once, in the server"
