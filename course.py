@@ -6,6 +6,7 @@
     python3 course.py setup   # set up only
     python3 course.py record NOTEBOOK...   # re-run notebooks and store their outputs
     python3 course.py links   # rebuild the README's badge and notebook table
+    python3 course.py exercises   # regenerate exercises/ from solutions/ (nbgrader)
 
 Set-up creates the virtual environment ``.venv`` beside this file, installs the pinned
 dependencies of ``requirements.txt`` and the ``helpers`` package (editable) into it, and
@@ -28,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 STAMP = VENV / "course-setup.sha256"
-SETUP_FILES = ("requirements.txt", "pyproject.toml", "course.py")
+SETUP_FILES = ("requirements.txt", "requirements-dev.txt", "pyproject.toml", "course.py")
 FIRST_NOTEBOOK = "notebooks/00_introduction.ipynb"
 
 
@@ -68,7 +69,7 @@ def setup() -> Path:
         print(f"Creating the virtual environment {VENV} ...", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
     run(python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-        "-r", "requirements.txt")
+        "-r", "requirements.txt", "-r", "requirements-dev.txt")
     run(python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
         "--no-deps", "-e", ".")
     STAMP.write_text(wanted)
@@ -99,6 +100,11 @@ def test(extra: list[str]) -> None:
     """Run the whole test suite: unit tests, then every notebook under every start method."""
     python = setup()
     exec_in_venv(python, ["-m", "pytest", *extra])
+
+
+def exercises(_: list[str]) -> None:
+    """Regenerate the student exercises from the solutions with nbgrader's preprocessors."""
+    exec_in_venv(setup(), ["-m", "tools.exercises"])
 
 
 def record(notebooks: list[str]) -> None:
@@ -163,7 +169,7 @@ def links(_: list[str]) -> None:
 
 def main(argv: list[str]) -> None:
     commands = {"lab": lab, "test": test, "setup": lambda extra: setup(), "record": record,
-                "links": links}
+                "links": links, "exercises": exercises}
     if not argv or argv[0] not in commands:
         sys.exit(__doc__)
     commands[argv[0]](argv[1:])

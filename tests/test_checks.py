@@ -1,0 +1,51 @@
+"""The exercise checks: they fail on the mistake they name and pass on a right answer."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers import checks
+from helpers.workloads import square
+
+
+def squares_in_pool(ctx, numbers):
+    with ctx.Pool(2) as pool:
+        return pool.map(square, numbers)
+
+
+def test_watch_counts_the_processes_a_pool_starts(mp_context) -> None:
+    result, started = checks.watch(squares_in_pool, mp_context, [1, 2, 3])
+    assert result == [1, 4, 9]
+    assert len(started) == 2
+    checks.expect_parallel(started, at_least=2)
+    checks.expect_no_leftover_processes()
+
+
+def test_serial_work_is_named() -> None:
+    result, started = checks.watch(lambda numbers: [square(x) for x in numbers], [1, 2])
+    assert result == [1, 4] and started == []
+    with pytest.raises(checks.ExerciseError, match="serial answer"):
+        checks.expect_parallel(started)
+
+
+def test_wrong_order_and_wrong_values_are_told_apart() -> None:
+    checks.expect_equal([1, 2], [1, 2], "f()")
+    with pytest.raises(checks.ExerciseError, match="wrong order"):
+        checks.expect_equal([2, 1], [1, 2], "f()")
+    with pytest.raises(checks.ExerciseError, match=r"returned \[1, 3\], expected \[1, 2\]"):
+        checks.expect_equal([1, 3], [1, 2], "f()")
+
+
+def test_a_pool_left_open_is_found_and_stopped(mp_context) -> None:
+    pool = mp_context.Pool(2)
+    assert pool.map(square, [3]) == [9]
+    with pytest.raises(checks.ExerciseError, match="left open"):
+        checks.expect_no_leftover_processes(timeout=0.5)
+    checks.expect_no_leftover_processes(timeout=0.5)  # stopped by the failed check
+    pool.join()
+
+
+def test_lost_updates_are_counted() -> None:
+    checks.expect_lost_updates(100, 100)
+    with pytest.raises(checks.ExerciseError, match="37 update"):
+        checks.expect_lost_updates(100, 63)

@@ -1,0 +1,1 @@
+"""Tools for the course's authors (not needed by learners)."""

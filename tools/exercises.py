@@ -1,0 +1,97 @@
+"""Build the student exercises from the graded solutions, and run either to see what passes.
+
+``python -m tools.exercises`` (or ``python3 course.py exercises``) regenerates every
+``exercises/NN_topic.ipynb`` from ``solutions/NN_topic.ipynb`` with nbgrader's own
+preprocessors, the way ``nbgrader generate_assignment`` does it: cells locked, solution
+regions replaced by a stub, hidden tests removed, outputs cleared.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import sys
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbformat import NotebookNode
+from nbgrader.preprocessors import ClearHiddenTests, ClearOutput, ClearSolutions, LockCells
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTIONS = ROOT / "solutions"
+EXERCISES = ROOT / "exercises"
+
+
+def read(path: Path) -> NotebookNode:
+    """Read a notebook (nbformat 4)."""
+    return nbformat.read(path, as_version=4)
+
+
+def student_version(solution: NotebookNode) -> NotebookNode:
+    """The exercise made from a solution notebook by nbgrader's preprocessors."""
+    notebook = copy.deepcopy(solution)
+    resources: dict = {}
+    for preprocessor in (LockCells(), ClearSolutions(), ClearHiddenTests(), ClearOutput()):
+        notebook, resources = preprocessor.preprocess(notebook, resources)
+    return notebook
+
+
+def grade_id(cell: NotebookNode) -> str | None:
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def is_graded(cell: NotebookNode) -> bool:
+    return bool(cell.get("metadata", {}).get("nbgrader", {}).get("grade"))
+
+
+def with_hidden_tests(exercise: NotebookNode, solution: NotebookNode) -> NotebookNode:
+    """The exercise with each graded cell's full source (hidden tests included) put back,
+    as ``nbgrader autograde`` does before it runs a submission."""
+    sources = {grade_id(c): c.source for c in solution.cells if is_graded(c)}
+    notebook = copy.deepcopy(exercise)
+    for cell in notebook.cells:
+        if is_graded(cell):
+            cell.source = sources[grade_id(cell)]
+    return notebook
+
+
+def run(notebook: NotebookNode, workdir: Path, start_method: str, timeout: int = 60) -> NotebookNode:
+    """Execute a notebook in ``workdir`` under ``start_method``, errors allowed, and return it.
+
+    The kernel starts without ``PYTEST_CURRENT_TEST`` (so children's output is captured) and
+    is shut down gracefully.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+    env["MP_START_METHOD"] = start_method
+    notebook = copy.deepcopy(notebook)
+    client = NotebookClient(notebook, timeout=timeout, allow_errors=True, kernel_name="python3",
+                            resources={"metadata": {"path": str(workdir)}})
+    client.execute(env=env)
+    return notebook
+
+
+def graded_results(notebook: NotebookNode) -> dict[str, str | None]:
+    """For each graded cell of an executed notebook: None if it passed, else its error."""
+    results = {}
+    for cell in notebook.cells:
+        if is_graded(cell):
+            errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
+            results[grade_id(cell)] = f"{errors[0].ename}: {errors[0].evalue}" if errors else None
+    return results
+
+
+def regenerate() -> list[Path]:
+    """Write exercises/ from solutions/; return the files written."""
+    written = []
+    for solution in sorted(SOLUTIONS.glob("*.ipynb")):
+        target = EXERCISES / solution.name
+        nbformat.write(student_version(read(solution)), target)
+        written.append(target)
+    return written
+
+
+if __name__ == "__main__":
+    for path in regenerate():
+        print("wrote", path.relative_to(ROOT))
+    sys.exit(0)
