@@ -99,12 +99,20 @@ def _explain(fn: Any, role: str, problem: str) -> WorkerNotImportableError:
 
 
 def check_callable(fn: Any, role: str, start_method: str) -> None:
-    """Raise WorkerNotImportableError if ``fn`` cannot reach a child of ``start_method``."""
+    """Raise WorkerNotImportableError if ``fn`` cannot reach a child of ``start_method``.
+
+    A ``functools.partial`` is checked with the functions it carries as arguments:
+    ``ProcessPoolExecutor.map`` sends ``partial(_process_chunk, fn)``.
+    """
     if fn is None:
         return
     problem = problem_with(fn, start_method)
     if problem:
         raise _explain(fn, role, problem)
+    if isinstance(fn, functools.partial):
+        for value in (*fn.args, *fn.keywords.values()):
+            if callable(value) and not isinstance(value, type):
+                check_callable(value, role, start_method)
 
 
 _INHERIT_ONLY = (

@@ -29,6 +29,7 @@ def page_body(number: int) -> bytes:
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
+    timeout = 10  # a client that connects and sends nothing cannot hold a thread for ever
 
     def do_GET(self) -> None:  # noqa: N802 (the name http.server calls)
         self.server.count_request()
@@ -49,7 +50,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+    daemon_threads = False  # so that server_close() joins every request's thread
     request_queue_size = 64  # socketserver's default backlog of 5 drops simultaneous clients
 
     def __init__(self, latency: float) -> None:
@@ -76,13 +77,14 @@ class LocalServer:
         if self._server is None:
             self._server = _Server(self.latency)
             self._thread = threading.Thread(
-                target=self._server.serve_forever, name="course-local-server", daemon=True
+                target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                name="course-local-server", daemon=True,
             )
             self._thread.start()
         return self
 
     def stop(self) -> None:
-        """Stop serving, close the socket and join the server thread."""
+        """Stop serving, close the socket, and join the server thread and request threads."""
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()

@@ -157,3 +157,13 @@ def test_manager_class_and_registered_callables_from_a_notebook_are_explained(
     ManagerForTests.register("Tally", notebook_main.Tally)
     with pytest.raises(guard.WorkerNotImportableError, match="registered as 'Tally'"):
         ManagerForTests(ctx=mp_context).start()
+
+
+def test_executor_map_checks_the_function_inside_its_partial(mp_context, notebook_main) -> None:
+    with concurrent.futures.ProcessPoolExecutor(1, mp_context=mp_context) as pool:
+        with pytest.raises(guard.WorkerNotImportableError, match="lambda"):
+            list(pool.map(lambda x: x, [1]))
+        if mp_context.get_start_method() != "fork":
+            with pytest.raises(guard.WorkerNotImportableError, match="'cube'"):
+                list(pool.map(notebook_function(notebook_main), [1]))
+        assert list(pool.map(square, [2, 3])) == [4, 9]

@@ -59,3 +59,11 @@ def test_many_simultaneous_clients_are_served_together() -> None:
             elapsed = time.monotonic() - start
     assert bodies == [page_body(n) for n in range(16)]
     assert elapsed < 16 * 0.5  # served concurrently, not one after another
+
+
+def test_stop_joins_request_threads_even_after_a_client_gave_up() -> None:
+    before = set(threading.enumerate())
+    with LocalServer(latency=0.5) as server:
+        with pytest.raises(requests.Timeout):
+            requests.get(server.url("/page/1"), timeout=0.1)
+    assert set(threading.enumerate()) - before == set()
