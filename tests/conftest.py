@@ -22,3 +22,18 @@ def start_method(request: pytest.FixtureRequest) -> str:
 def mp_context(start_method: str) -> multiprocessing.context.BaseContext:
     """A multiprocessing context for the start method under test."""
     return multiprocessing.get_context(start_method)
+
+
+def run_processes(procs, timeout: float = 30) -> None:
+    """Start every process, join each, and fail (after killing them) if one is still alive."""
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout)
+    alive = [p.name for p in procs if p.is_alive()]
+    for p in procs:
+        if p.is_alive():
+            p.kill()
+            p.join()
+    assert not alive, f"still running after {timeout} s: {alive}"
+    assert [p.exitcode for p in procs] == [0] * len(procs)

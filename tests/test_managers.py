@@ -14,25 +14,10 @@ import pytest
 import helpers  # noqa: F401  (applies MP_START_METHOD, installs the guard)
 from helpers import managers
 from helpers.localserver import LocalServer, page_body
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_processes as run
 
 managers.CourseManager.register("Tally", managers.Tally)
 managers.CourseManager.register("board", callable=managers.shared_board)
-
-
-def run(procs, timeout: float = 30) -> None:
-    """Start every process, join each, and fail (after killing them) if one is still alive."""
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(timeout)
-    alive = [p.name for p in procs if p.is_alive()]
-    for p in procs:
-        if p.is_alive():
-            p.kill()
-            p.join()
-    assert not alive, f"still running after {timeout} s: {alive}"
-    assert [p.exitcode for p in procs] == [0] * len(procs)
 
 
 @pytest.fixture
