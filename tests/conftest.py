@@ -37,3 +37,15 @@ def run_processes(procs, timeout: float = 30) -> None:
             p.join()
     assert not alive, f"still running after {timeout} s: {alive}"
     assert [p.exitcode for p in procs] == [0] * len(procs)
+
+
+def finish_processes(*children, timeout: float = 30) -> list[int | None]:
+    """Join children (terminating any still running after ``timeout``); return exit codes."""
+    codes = []
+    for child in children:
+        child.join(timeout=timeout)
+        if child.is_alive():
+            child.terminate()
+            child.join()
+        codes.append(child.exitcode)
+    return codes

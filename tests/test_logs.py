@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import finish_processes
 import helpers  # noqa: F401  (applies the start method, installs the guard)
 import helpers.logs as hl
 
@@ -20,14 +21,7 @@ pytestmark = pytest.mark.timeout(120)
 
 def finish(*children) -> list[int | None]:
     """Join children (terminating any that hang) and return their exit codes."""
-    codes = []
-    for child in children:
-        child.join(timeout=30)
-        if child.is_alive():
-            child.terminate()
-            child.join()
-        codes.append(child.exitcode)
-    return codes
+    return finish_processes(*children, timeout=30)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from multiprocessing.connection import wait
 
 import pytest
 
+from tests.conftest import finish_processes
 import helpers  # noqa: F401  (applies the start method, installs the guard)
 import helpers.queues as hq
 from helpers import guard
@@ -22,14 +23,7 @@ def run(ctx, target, *args, name: str = "test-child"):
 
 def finish(*children) -> list[int | None]:
     """Join children (terminating any that hang) and return their exit codes."""
-    codes = []
-    for child in children:
-        child.join(timeout=20)
-        if child.is_alive():
-            child.terminate()
-            child.join()
-        codes.append(child.exitcode)
-    return codes
+    return finish_processes(*children, timeout=20)
 
 
 # --- Producers ------------------------------------------------------------------------------
