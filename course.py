@@ -6,7 +6,7 @@
     python3 course.py setup   # set up only
     python3 course.py record NOTEBOOK...   # re-run notebooks and store their outputs
     python3 course.py links   # rebuild the README's badge and notebook table
-    python3 course.py exercises   # regenerate exercises/ from solutions/ (nbgrader)
+    python3 course.py exercises [NN_topic ...]   # regenerate exercises/ from solutions/
 
 Set-up creates the virtual environment ``.venv`` beside this file, installs the pinned
 dependencies of ``requirements.txt`` and the ``helpers`` package (editable) into it, and
@@ -102,9 +102,10 @@ def test(extra: list[str]) -> None:
     exec_in_venv(python, ["-m", "pytest", *extra])
 
 
-def exercises(_: list[str]) -> None:
-    """Regenerate the student exercises from the solutions with nbgrader's preprocessors."""
-    exec_in_venv(setup(), ["-m", "tools.exercises"])
+def exercises(names: list[str]) -> None:
+    """Regenerate the student exercises (all, or those named) from the solutions with
+    nbgrader's preprocessors."""
+    exec_in_venv(setup(), ["-m", "tools.exercises", *names])
 
 
 def record(notebooks: list[str]) -> None:

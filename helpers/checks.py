@@ -122,3 +122,62 @@ def expect_lost_updates(expected: int, actual: int) -> None:
             "lost. `value += 1` is a read and a write; hold the value's lock "
             "(`with counter.get_lock():`) around it."
         )
+
+
+def finishes_within(seconds: float, fn: Callable[..., Any], *args: Any, hint: str = "",
+                    **kwargs: Any) -> Any:
+    """Call ``fn`` under a watchdog and return its result; fail if it is still running after
+    ``seconds`` (a deadlock), stopping the processes it started so that nothing hangs.
+
+    ``hint`` names the likely cause for this exercise (for example "a process joined before
+    its queue was drained").
+    """
+    outcome: dict[str, Any] = {}
+
+    def call() -> None:
+        try:
+            outcome["result"] = fn(*args, **kwargs)
+        except BaseException as error:  # re-raised in the caller's thread below
+            outcome["error"] = error
+
+    worker = threading.Thread(target=call, name="exercise-watchdog", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        stop_leftovers()
+        raise ExerciseError(
+            f"Your code was still running after {seconds:g} s and was stopped: a deadlock, "
+            "some process or thread waiting for something that never comes"
+            + (f" ({hint})" if hint else "") + ".")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("result")
+
+
+def expect_raises(exception: type[BaseException], fn: Callable[..., Any], *args: Any,
+                  what: str = "", **kwargs: Any) -> BaseException:
+    """Fail unless ``fn(*args, **kwargs)`` raises ``exception``; return the exception.
+
+    For a worker's error that must reach the caller instead of being lost in a child.
+    """
+    what = what or f"{getattr(fn, '__name__', 'your function')}(...)"
+    try:
+        result = fn(*args, **kwargs)
+    except exception as error:
+        return error
+    raise ExerciseError(
+        f"{what} returned {result!r} instead of raising {exception.__name__}: the worker's "
+        "exception was lost. An error in a child only reaches the parent when you ask for the "
+        "result (`AsyncResult.get()`, `Future.result()`) or send it back yourself.")
+
+
+def expect_no_new_shared_memory(before: set[str]) -> None:
+    """Fail if shared memory segments created since ``before`` (a ``leaks.shm_entries()``
+    snapshot) are still in ``/dev/shm``; unlink them so that nothing is left behind."""
+    left = {name for name in leaks.shm_entries() - before if not leaks.is_semaphore(name)}
+    if left:
+        leaks.remove_shm(left)
+        raise ExerciseError(
+            f"{len(left)} shared memory segment(s) were left in /dev/shm: {sorted(left)}. "
+            "The process that creates a SharedMemory must call unlink() once everyone is done "
+            "(and every process calls close()); they have been removed now.")

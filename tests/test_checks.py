@@ -49,3 +49,42 @@ def test_lost_updates_are_counted() -> None:
     checks.expect_lost_updates(100, 100)
     with pytest.raises(checks.ExerciseError, match="37 update"):
         checks.expect_lost_updates(100, 63)
+
+
+def test_a_deadlock_is_stopped_and_named(mp_context) -> None:
+    import time
+    assert checks.finishes_within(5, sum, [1, 2]) == 3
+    started = time.monotonic()
+    queue = mp_context.Queue()
+    with pytest.raises(checks.ExerciseError, match=r"after 0.5 s .*deadlock.*\(never put\)"):
+        checks.finishes_within(0.5, queue.get, hint="never put")
+    assert time.monotonic() - started < 5
+    with pytest.raises(ZeroDivisionError):
+        checks.finishes_within(5, lambda: 1 / 0)
+
+
+def test_a_lost_exception_is_named() -> None:
+    error = checks.expect_raises(ValueError, int, "x")
+    assert isinstance(error, ValueError)
+    with pytest.raises(checks.ExerciseError, match="returned 7 instead of raising ValueError"):
+        checks.expect_raises(ValueError, int, "7", what="int('7')")
+
+
+def test_shared_memory_left_behind_is_named_and_removed() -> None:
+    from multiprocessing import shared_memory
+
+    from helpers import leaks
+    before = leaks.shm_entries()
+    checks.expect_no_new_shared_memory(before)
+    segment = shared_memory.SharedMemory(create=True, size=16)
+    segment.close()
+    try:
+        with pytest.raises(checks.ExerciseError, match="1 shared memory segment"):
+            checks.expect_no_new_shared_memory(before)
+        assert segment._name.lstrip("/") not in leaks.shm_entries()
+    finally:
+        try:
+            segment.unlink()
+        except FileNotFoundError:
+            pass
+    checks.expect_no_new_shared_memory(before)

@@ -1,7 +1,7 @@
 """Build the student exercises from the graded solutions, and run either to see what passes.
 
-``python -m tools.exercises`` (or ``python3 course.py exercises``) regenerates every
-``exercises/NN_topic.ipynb`` from ``solutions/NN_topic.ipynb`` with nbgrader's own
+``python -m tools.exercises [NN_topic ...]`` (or ``python3 course.py exercises``) regenerates
+``exercises/NN_topic.ipynb`` (every one, or those named) from ``solutions/NN_topic.ipynb`` with nbgrader's own
 preprocessors, the way ``nbgrader generate_assignment`` does it: cells locked, solution
 regions replaced by a stub, hidden tests removed, outputs cleared.
 """
@@ -81,10 +81,13 @@ def graded_results(notebook: NotebookNode) -> dict[str, str | None]:
     return results
 
 
-def regenerate() -> list[Path]:
-    """Write exercises/ from solutions/; return the files written."""
+def regenerate(names: list[str] | None = None) -> list[Path]:
+    """Write exercises/ from solutions/ (only the notebooks named, if any); return the files
+    written."""
     written = []
     for solution in sorted(SOLUTIONS.glob("*.ipynb")):
+        if names and solution.stem not in {Path(name).stem for name in names}:
+            continue
         target = EXERCISES / solution.name
         nbformat.write(student_version(read(solution)), target)
         written.append(target)
@@ -92,6 +95,6 @@ def regenerate() -> list[Path]:
 
 
 if __name__ == "__main__":
-    for path in regenerate():
+    for path in regenerate(sys.argv[1:]):
         print("wrote", path.relative_to(ROOT))
     sys.exit(0)
