@@ -181,3 +181,26 @@ def expect_no_new_shared_memory(before: set[str]) -> None:
             f"{len(left)} shared memory segment(s) were left in /dev/shm: {sorted(left)}. "
             "The process that creates a SharedMemory must call unlink() once everyone is done "
             "(and every process calls close()); they have been removed now.")
+
+
+def expect_joined(started: list[str]) -> None:
+    """Fail if a process named in ``started`` (the names ``watch`` returns) was never joined.
+
+    A child that has ended without being joined is a zombie until something reaps it, and its
+    exit code was never collected; ``expect_no_leftover_processes`` cannot see it, because it
+    no longer runs. This reads multiprocessing's own record of started, unjoined children of
+    this process, then joins them, so that a re-run starts clean. (``is_alive()`` returning
+    False, ``active_children()`` and the next ``start()`` also take an ended child off that
+    record, so a child found here was not waited for in any way.)
+    """
+    names = set(started)
+    children = getattr(multiprocessing.process, "_children", set())
+    unjoined = sorted((p for p in list(children) if p.name in names), key=lambda p: p.name)
+    for process in unjoined:
+        process.join(timeout=5)
+    if unjoined:
+        raise ExerciseError(
+            f"{len(unjoined)} process(es) you started were never joined: "
+            f"{[p.name for p in unjoined]}. A child that is not joined stays a zombie and its "
+            "exit code is never collected: call join() on every Process you start, after "
+            "reading what it sent. They have been joined now.")

@@ -88,3 +88,25 @@ def test_shared_memory_left_behind_is_named_and_removed() -> None:
         except FileNotFoundError:
             pass
     checks.expect_no_new_shared_memory(before)
+
+
+def test_a_process_never_joined_is_named_and_joined(mp_context) -> None:
+    from multiprocessing.connection import wait
+
+    def start_two(ctx):
+        procs = [ctx.Process(target=square, args=(2,), name=f"unjoined-{i}") for i in (1, 2)]
+        for p in procs:
+            p.start()
+        return procs
+
+    procs, started = checks.watch(start_two, mp_context)
+    wait([p.sentinel for p in procs], timeout=30)
+    with pytest.raises(checks.ExerciseError, match="never joined"):
+        checks.expect_joined(started)
+    checks.expect_joined(started)  # joined by the failed check
+    assert all(p.exitcode == 0 for p in procs)
+
+    joined = mp_context.Process(target=square, args=(3,), name="joined")
+    _, started = checks.watch(joined.start)
+    joined.join()
+    checks.expect_joined(started)

@@ -68,3 +68,23 @@ def test_wrong_answer_fails_with_feedback_that_names_the_mistake(topic, case, tm
     cell.source = case.source
     results = exercises.graded_results(exercises.run(notebook, tmp_path, "spawn"))
     assert results[case.fails] is not None and case.says in results[case.fails], results
+
+
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.stem)
+def test_solution_has_three_graded_tasks_with_hidden_tests(solution) -> None:
+    cells = exercises.read(solution).cells
+    graded = [c for c in cells if exercises.is_graded(c)]
+    assert len(graded) >= 3, "each topic has at least three graded tasks"
+    for cell in graded:
+        meta = cell.metadata.nbgrader
+        assert meta.get("points", 0) > 0 and meta.get("locked") and meta.get("schema_version") == 3
+        assert "### BEGIN HIDDEN TESTS" in cell.source.splitlines(), exercises.grade_id(cell)
+    answers = [c for c in cells if c.metadata.get("nbgrader", {}).get("solution")]
+    assert answers and all("### BEGIN SOLUTION" in c.source for c in answers)
+
+
+def test_course_has_enough_graded_and_hidden_cells() -> None:
+    graded = [c for path in SOLUTIONS for c in exercises.read(path).cells if exercises.is_graded(c)]
+    hidden = [c for c in graded if "### BEGIN HIDDEN TESTS" in c.source]
+    assert len(SOLUTIONS) == len(list((ROOT / "notebooks").glob("*.ipynb")))
+    assert len(graded) >= 30 and len(hidden) >= 10, (len(graded), len(hidden))

@@ -117,3 +117,12 @@ def test_checklist_names_run_in_the_topic_notebook(topic: str) -> None:
     code += "\n".join(m.read_text(encoding="utf-8") for m in used)
     missing = [name for name in CHECKLIST[topic] if name not in code]
     assert not missing, f"{path.name} never runs: {missing}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_links_to_its_exercise(path: Path) -> None:
+    link = f"](../exercises/{path.name})"
+    text = "".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"]
+                   if c["cell_type"] == "markdown")
+    assert link in text, f"{path.name} should end with a link to ../exercises/{path.name}"
+    assert (ROOT / "exercises" / path.name).exists() and (ROOT / "solutions" / path.name).exists()

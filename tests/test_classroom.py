@@ -1,0 +1,127 @@
+"""A real classroom round with nbgrader, as an instructor runs it.
+
+A throw-away nbgrader course (gradebook database and exchange in a temporary directory) gets
+every ``solutions/NN_topic.ipynb`` as an assignment; ``nbgrader generate_assignment`` makes
+the student version, and ``nbgrader autograde`` grades three kinds of submission under spawn:
+the solution (full marks), the untouched exercise (zero) and the wrong answers kept in
+``tests/wrong_answers/`` (each loses the marks of the cell it breaks, and that cell's feedback
+names the mistake). Grading under spawn is what a classroom should do: a worker defined in
+the notebook would score full marks under fork and fails everywhere else.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook
+
+from helpers import leaks
+from tests import wrong_answers
+from tests.conftest import ROOT
+from tools import exercises
+
+TOPICS = [path.stem for path in sorted((ROOT / "solutions").glob("*.ipynb"))]
+WRONG = wrong_answers.by_topic()
+MARKER = "MP_COURSE_CLASSROOM_RUN"
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty nbgrader course: its config, and where its database and exchange go."""
+    root = tmp_path_factory.mktemp("course")
+    (root / "nbgrader_config.py").write_text(
+        "c = get_config()\n"
+        f"c.CourseDirectory.root = {str(root)!r}\n"
+        "c.CourseDirectory.course_id = 'mp-course'\n"
+        f"c.CourseDirectory.db_url = {'sqlite:///' + str(root / 'gradebook.db')!r}\n"
+        f"c.Exchange.root = {str(root / 'exchange')!r}\n")
+    return root
+
+
+def nbgrader(course: Path, *args: str, marker: str) -> None:
+    """Run an nbgrader command in the course, grading under spawn, and fail on its errors."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+    # nbgrader runs `alembic` (its database migrations) from PATH: use this environment's.
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["MP_START_METHOD"] = "spawn"
+    env[MARKER] = marker
+    done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env,
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0 and "ERROR" not in done.stderr, done.stderr[-3000:]
+
+
+def submission(release: nbformat.NotebookNode, answers: dict[str, str]) -> nbformat.NotebookNode:
+    """The released notebook with the given answer cells filled in."""
+    notebook = copy.deepcopy(release)
+    for cell in notebook.cells:
+        if exercises.grade_id(cell) in answers:
+            cell.source = answers[exercises.grade_id(cell)]
+    return notebook
+
+
+def submit(course: Path, student: str, topic: str, notebook: nbformat.NotebookNode) -> None:
+    folder = course / "submitted" / student / topic
+    folder.mkdir(parents=True)
+    nbformat.write(notebook, folder / f"{topic}.ipynb")
+
+
+def feedback(course: Path, student: str, topic: str, grade_id: str) -> str:
+    """The error a graded cell showed when it was autograded ('' if it passed)."""
+    notebook = exercises.read(course / "autograded" / student / topic / f"{topic}.ipynb")
+    (cell,) = [c for c in notebook.cells if exercises.grade_id(c) == grade_id]
+    return "".join(f"{o.ename}: {o.evalue}" for o in cell.outputs if o.output_type == "error")
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_classroom_round(topic: str, course: Path) -> None:
+    assert WRONG.get(topic, []), f"tests/wrong_answers/wrong_{topic}.py is missing"
+    assert len(WRONG[topic]) >= 2, "at least two wrong answers per topic"
+    source = course / "source" / topic
+    source.mkdir(parents=True)
+    shutil.copy(ROOT / "solutions" / f"{topic}.ipynb", source)
+    marker = uuid.uuid4().hex
+    nbgrader(course, "generate_assignment", topic, "--create", "--force", marker=marker)
+
+    release = exercises.read(course / "release" / topic / f"{topic}.ipynb")
+    committed = exercises.read(ROOT / "exercises" / f"{topic}.ipynb")
+    assert [c.source for c in release.cells] == [c.source for c in committed.cells], (
+        "exercises/ differs from what nbgrader generate_assignment makes: "
+        "run python3 course.py exercises")
+
+    solution = exercises.read(ROOT / "solutions" / f"{topic}.ipynb")
+    answers = {exercises.grade_id(c): c.source for c in solution.cells
+               if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
+    submit(course, "solved", topic, submission(release, answers))
+    submit(course, "untouched", topic, release)
+    for number, case in enumerate(WRONG[topic], 1):
+        assert case.cell in answers, f"{case.name}: no answer cell {case.cell!r}"
+        submit(course, f"wrong-{number}", topic, submission(release, {**answers, case.cell: case.source}))
+    nbgrader(course, "autograde", topic, "--create", marker=marker)
+    assert not leaks.marked_processes(MARKER, marker), "grading left processes running"
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        def scores(student: str) -> tuple[float, float, dict[str, float]]:
+            graded = gradebook.find_submission_notebook(topic, topic, student)
+            return graded.score, graded.max_score, {g.name: g.score for g in graded.grades}
+
+        score, max_score, cells = scores("solved")
+        assert max_score > 0 and score == max_score, (
+            f"the solution scored {score}/{max_score}: {cells}")
+        score, _, cells = scores("untouched")
+        assert score == 0, f"the untouched exercise scored {score}: {cells}"
+        problems = []
+        for number, case in enumerate(WRONG[topic], 1):
+            score, max_score, cells = scores(f"wrong-{number}")
+            said = feedback(course, f"wrong-{number}", topic, case.fails)
+            if not (score < max_score and cells[case.fails] == 0 and case.says in said):
+                problems.append(f"{case.name}: scored {score}/{max_score} {cells}; "
+                                f"{case.fails} said {said[:300]!r}")
+        assert not problems, "\n".join(problems)
