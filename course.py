@@ -7,6 +7,7 @@
     python3 course.py record NOTEBOOK...   # re-run notebooks and store their outputs
     python3 course.py links   # rebuild the README's badge and notebook table
     python3 course.py exercises [NN_topic ...]   # regenerate exercises/ from solutions/
+    python3 course.py grade NOTEBOOK...   # grade learners' exercises (hidden tests, spawn)
 
 Set-up creates the virtual environment ``.venv`` beside this file, installs the pinned
 dependencies of ``requirements.txt`` and the ``helpers`` package (editable) into it, and
@@ -108,6 +109,11 @@ def exercises(names: list[str]) -> None:
     exec_in_venv(setup(), ["-m", "tools.exercises", *names])
 
 
+def grade(notebooks: list[str]) -> None:
+    """Grade learners' exercise notebooks under spawn, hidden tests included."""
+    exec_in_venv(setup(), ["-m", "tools.exercises", "--grade", *notebooks])
+
+
 def record(notebooks: list[str]) -> None:
     """Execute notebooks in place under spawn, storing the outputs nbval will compare."""
     python = setup()
@@ -148,13 +154,16 @@ def links_block() -> str:
         LINKS_START,
         f"[![Binder](https://mybinder.org/badge_logo.svg)]({binder}?urlpath=lab/tree/{FIRST_NOTEBOOK})",
         "",
-        "| Notebook | Read | Run on Binder |",
-        "|---|---|---|",
+        "| Notebook | Read | Run on Binder | Exercise on Binder |",
+        "|---|---|---|---|",
     ]
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
         rel = path.relative_to(ROOT).as_posix()
+        exercise = f"exercises/{path.name}"
+        practise = (f"[exercise]({binder}?urlpath=lab/tree/{exercise})"
+                    if (ROOT / exercise).exists() else "")
         lines.append(f"| {notebook_title(path)} | [{rel}]({repo}/blob/main/{rel}) "
-                     f"| [launch]({binder}?urlpath=lab/tree/{rel}) |")
+                     f"| [launch]({binder}?urlpath=lab/tree/{rel}) | {practise} |")
     lines.append(LINKS_END)
     return "\n".join(lines)
 
@@ -170,7 +179,7 @@ def links(_: list[str]) -> None:
 
 def main(argv: list[str]) -> None:
     commands = {"lab": lab, "test": test, "setup": lambda extra: setup(), "record": record,
-                "links": links, "exercises": exercises}
+                "links": links, "exercises": exercises, "grade": grade}
     if not argv or argv[0] not in commands:
         sys.exit(__doc__)
     commands[argv[0]](argv[1:])

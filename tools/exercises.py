@@ -4,6 +4,9 @@
 ``exercises/NN_topic.ipynb`` (every one, or those named) from ``solutions/NN_topic.ipynb`` with nbgrader's own
 preprocessors, the way ``nbgrader generate_assignment`` does it: cells locked, solution
 regions replaced by a stub, hidden tests removed, outputs cleared.
+
+``python -m tools.exercises --grade NOTEBOOK ...`` (or ``python3 course.py grade ...``) grades
+learners' notebooks handed in without nbgrader (a git-based classroom).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import copy
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -81,6 +85,24 @@ def graded_results(notebook: NotebookNode) -> dict[str, str | None]:
     return results
 
 
+def grade(submission: Path, start_method: str = "spawn") -> list[tuple[str, float, float, str | None]]:
+    """Grade a learner's exercise notebook the way ``nbgrader autograde`` does, without a
+    course database: each graded cell's source (hidden tests included) comes from the
+    solution of the same name, the notebook runs under ``start_method`` in a scratch folder,
+    and each graded cell earns its points if it raised nothing.
+
+    Returns ``(grade_id, points earned, points possible, error or None)`` per graded cell.
+    """
+    solution = read(SOLUTIONS / Path(submission).name)
+    points = {grade_id(c): float(c.metadata.nbgrader.get("points", 0))
+              for c in solution.cells if is_graded(c)}
+    with tempfile.TemporaryDirectory(prefix="grade-") as workdir:
+        executed = run(with_hidden_tests(read(Path(submission)), solution), Path(workdir),
+                       start_method)
+    return [(cell, points[cell] if error is None else 0.0, points[cell], error)
+            for cell, error in graded_results(executed).items()]
+
+
 def regenerate(names: list[str] | None = None) -> list[Path]:
     """Write exercises/ from solutions/ (only the notebooks named, if any); return the files
     written."""
@@ -94,7 +116,20 @@ def regenerate(names: list[str] | None = None) -> list[Path]:
     return written
 
 
+def main(args: list[str]) -> int:
+    """``[NN_topic ...]`` regenerates exercises; ``--grade NOTEBOOK ...`` grades submissions."""
+    if args[:1] != ["--grade"]:
+        for path in regenerate(args):
+            print("wrote", path.relative_to(ROOT))
+        return 0
+    for submission in args[1:]:
+        results = grade(Path(submission))
+        earned, possible = sum(r[1] for r in results), sum(r[2] for r in results)
+        print(f"{submission}: {earned:g}/{possible:g} points (graded under spawn)")
+        for cell, got, of, error in results:
+            print(f"  {cell}: {got:g}/{of:g}" + (f"  {error.splitlines()[0][:200]}" if error else ""))
+    return 0
+
+
 if __name__ == "__main__":
-    for path in regenerate(sys.argv[1:]):
-        print("wrote", path.relative_to(ROOT))
-    sys.exit(0)
+    sys.exit(main(sys.argv[1:]))
