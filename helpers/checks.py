@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import psutil
+
 from helpers import leaks
 
 
@@ -31,26 +33,31 @@ class ExerciseError(AssertionError):
 
 
 @contextmanager
-def processes_started() -> Iterator[list[str]]:
-    """Record the names of the processes that multiprocessing starts inside the block.
-
-    Works for ``Process``, ``Pool`` and ``ProcessPoolExecutor`` under every start method,
-    because all of them call ``BaseProcess.start``.
-    """
-    started: list[str] = []
+def _on_start(record: Callable[[multiprocessing.process.BaseProcess], None]) -> Iterator[None]:
+    """Call ``record(process)`` after each ``BaseProcess.start`` inside the block, from any
+    thread. ``Process``, ``Pool`` and ``ProcessPoolExecutor`` all start their processes there,
+    under every start method."""
     lock = threading.Lock()
     original = multiprocessing.process.BaseProcess.start
 
     def start(self: multiprocessing.process.BaseProcess) -> None:
         original(self)
         with lock:
-            started.append(self.name)
+            record(self)
 
     multiprocessing.process.BaseProcess.start = start
     try:
-        yield started
+        yield
     finally:
         multiprocessing.process.BaseProcess.start = original
+
+
+@contextmanager
+def processes_started() -> Iterator[list[str]]:
+    """Record the names of the processes that multiprocessing starts inside the block."""
+    started: list[str] = []
+    with _on_start(lambda process: started.append(process.name)):
+        yield started
 
 
 def watch(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, list[str]]:
@@ -58,6 +65,39 @@ def watch(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, list[
     with processes_started() as started:
         result = fn(*args, **kwargs)
     return result, list(started)
+
+
+def watch_overlap(fn: Callable[..., Any], *args: Any,
+                  **kwargs: Any) -> tuple[Any, list[str], bool]:
+    """Like ``watch``, and also say whether any process was started while one that ``fn``
+    started earlier was still running: False for a program that starts each process only
+    after the previous one has ended (start and join in one loop), however fast the machine.
+    """
+    started: list[psutil.Process] = []
+    names: list[str] = []
+    overlapped = False
+
+    def record(process: multiprocessing.process.BaseProcess) -> None:
+        nonlocal overlapped
+        overlapped = overlapped or any(_running(earlier) for earlier in started)
+        names.append(process.name)
+        try:
+            started.append(psutil.Process(process.pid))
+        except psutil.NoSuchProcess:
+            pass
+
+    with _on_start(record):
+        result = fn(*args, **kwargs)
+    return result, names, overlapped
+
+
+def _running(process: psutil.Process) -> bool:
+    """True while ``process`` runs (an ended, unreaped child is a zombie: not running).
+    Asked through psutil so that multiprocessing's own record of children is not touched."""
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def expect_equal(actual: Any, expected: Any, what: str) -> None:
@@ -69,7 +109,7 @@ def expect_equal(actual: Any, expected: Any, what: str) -> None:
             raise ExerciseError(
                 f"{what} has the right values in the wrong order: {list(actual)!r}. "
                 "imap_unordered and as_completed give results as they finish; use map/imap, "
-                "or sort the results, when the order matters."
+                "or put each result back at its input's position, when the order matters."
             )
     raise ExerciseError(f"{what} returned {actual!r}, expected {expected!r}.")
 
@@ -171,18 +211,6 @@ def expect_raises(exception: type[BaseException], fn: Callable[..., Any], *args:
         "result (`AsyncResult.get()`, `Future.result()`) or send it back yourself.")
 
 
-def expect_no_new_shared_memory(before: set[str]) -> None:
-    """Fail if shared memory segments created since ``before`` (a ``leaks.shm_entries()``
-    snapshot) are still in ``/dev/shm``; unlink them so that nothing is left behind."""
-    left = {name for name in leaks.shm_entries() - before if not leaks.is_semaphore(name)}
-    if left:
-        leaks.remove_shm(left)
-        raise ExerciseError(
-            f"{len(left)} shared memory segment(s) were left in /dev/shm: {sorted(left)}. "
-            "The process that creates a SharedMemory must call unlink() once everyone is done "
-            "(and every process calls close()); they have been removed now.")
-
-
 def expect_joined(started: list[str]) -> None:
     """Fail if a process named in ``started`` (the names ``watch`` returns) was never joined.
 
@@ -204,3 +232,100 @@ def expect_joined(started: list[str]) -> None:
             f"{[p.name for p in unjoined]}. A child that is not joined stays a zombie and its "
             "exit code is never collected: call join() on every Process you start, after "
             "reading what it sent. They have been joined now.")
+
+
+def watch_start_methods(fn: Callable[..., Any], *args: Any,
+                        **kwargs: Any) -> tuple[Any, list[tuple[str, str]]]:
+    """Call ``fn`` and return its result with ``(name, start method)`` for each process it
+    started, the method being the one the process really used: its context's (a
+    ``get_context(m).Process``, a pool's workers) or, for a plain ``multiprocessing.Process``,
+    the default at the moment it started.
+
+    Tells apart a program that follows the default start method from one that forces a
+    method (``get_context("fork")``), and shows whether ``get_context(m)`` was used for each m.
+    """
+    started: list[tuple[str, str]] = []
+
+    def record(process: multiprocessing.process.BaseProcess) -> None:
+        method = getattr(process, "_start_method", None) or multiprocessing.get_start_method()
+        started.append((process.name, method))
+
+    with _on_start(record):
+        result = fn(*args, **kwargs)
+    return result, list(started)
+
+
+def under_each_start_method(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
+    """Call ``fn`` once with each start method this platform has made the default in turn
+    (``set_start_method(method, force=True)``) and return ``{method: result}``; the default
+    that was set before is restored, also when ``fn`` raises (its exception propagates).
+
+    A program that works only under fork (it relies on what a fork child inherits: a global
+    changed at run time, a module-level Queue, a function defined in the notebook) then fails
+    under spawn and forkserver, whatever start method the grader uses.
+    """
+    before = multiprocessing.get_start_method(allow_none=True)
+    outcomes: dict[str, Any] = {}
+    try:
+        for method in multiprocessing.get_all_start_methods():
+            multiprocessing.set_start_method(method, force=True)
+            outcomes[method] = fn(*args, **kwargs)
+    finally:
+        multiprocessing.set_start_method(before, force=True)
+    return outcomes
+
+
+@contextmanager
+def shared_memory_created() -> Iterator[list[str]]:
+    """Record the names of the ``SharedMemory`` blocks that this process creates inside the
+    block (``ShareableList`` creates one too), from any thread.
+
+    Unlike a snapshot of ``/dev/shm`` it sees only this program's blocks, so another program
+    (another learner's kernel, another test) that creates blocks meanwhile is never blamed.
+
+        with shared_memory_created() as created:
+            result = fn(data)
+        expect_unlinked(created)
+    """
+    from multiprocessing import shared_memory
+
+    created: list[str] = []
+    lock = threading.Lock()
+    original = shared_memory.SharedMemory.__init__
+
+    def init(self: shared_memory.SharedMemory, name: str | None = None, create: bool = False,
+             size: int = 0, *args: Any, **kwargs: Any) -> None:
+        original(self, name, create, size, *args, **kwargs)
+        if create:
+            with lock:
+                created.append(self.name)
+
+    shared_memory.SharedMemory.__init__ = init  # type: ignore[method-assign]
+    try:
+        yield created
+    finally:
+        shared_memory.SharedMemory.__init__ = original  # type: ignore[method-assign]
+
+
+def expect_unlinked(names: list[str]) -> None:
+    """Fail if any of the ``SharedMemory`` blocks named (as recorded by
+    ``shared_memory_created``) can still be attached to: nobody unlinked it. The blocks left
+    are unlinked, so that nothing stays in ``/dev/shm`` and the resource tracker has nothing
+    to warn about."""
+    from multiprocessing import shared_memory
+
+    left = []
+    for name in names:
+        try:
+            block = shared_memory.SharedMemory(name=name)
+        except FileNotFoundError:
+            continue
+        left.append(name)
+        block.close()
+        block.unlink()
+    if left:
+        raise ExerciseError(
+            f"{len(left)} shared memory block(s) that your code created were never unlinked: "
+            f"{left}. The process that creates a SharedMemory must call unlink() once every "
+            "process is done with it, in a `finally` so that an error cannot skip it (and "
+            "every process calls close()). They have been unlinked now.")

@@ -70,26 +70,6 @@ def test_a_lost_exception_is_named() -> None:
         checks.expect_raises(ValueError, int, "7", what="int('7')")
 
 
-def test_shared_memory_left_behind_is_named_and_removed() -> None:
-    from multiprocessing import shared_memory
-
-    from helpers import leaks
-    before = leaks.shm_entries()
-    checks.expect_no_new_shared_memory(before)
-    segment = shared_memory.SharedMemory(create=True, size=16)
-    segment.close()
-    try:
-        with pytest.raises(checks.ExerciseError, match="1 shared memory segment"):
-            checks.expect_no_new_shared_memory(before)
-        assert segment._name.lstrip("/") not in leaks.shm_entries()
-    finally:
-        try:
-            segment.unlink()
-        except FileNotFoundError:
-            pass
-    checks.expect_no_new_shared_memory(before)
-
-
 def test_a_process_never_joined_is_named_and_joined(mp_context) -> None:
     from multiprocessing.connection import wait
 
@@ -110,3 +90,90 @@ def test_a_process_never_joined_is_named_and_joined(mp_context) -> None:
     _, started = checks.watch(joined.start)
     joined.join()
     checks.expect_joined(started)
+
+
+def start_and_join(ctx_or_module, name):
+    p = ctx_or_module.Process(target=square, args=(2,), name=name)
+    p.start()
+    p.join()
+    return p.exitcode
+
+
+def test_watch_start_methods_tells_a_forced_method_from_the_default(mp_context) -> None:
+    import multiprocessing
+
+    method = mp_context.get_start_method()
+    assert checks.watch_start_methods(start_and_join, mp_context, "forced") == (0, [("forced", method)])
+    before = multiprocessing.get_start_method()
+    multiprocessing.set_start_method(method, force=True)
+    try:
+        assert checks.watch_start_methods(start_and_join, multiprocessing, "plain") == (
+            0, [("plain", method)])
+    finally:
+        multiprocessing.set_start_method(before, force=True)
+
+
+def test_under_each_start_method_sets_each_default_and_restores_it() -> None:
+    import multiprocessing
+
+    before = multiprocessing.get_start_method()
+    outcomes = checks.under_each_start_method(
+        checks.watch_start_methods, start_and_join, multiprocessing, "plain")
+    assert sorted(outcomes) == sorted(multiprocessing.get_all_start_methods())
+    assert all(result == (0, [("plain", m)]) for m, result in outcomes.items())
+    assert multiprocessing.get_start_method() == before
+    with pytest.raises(ZeroDivisionError):
+        checks.under_each_start_method(divmod, 1, 0)
+    assert multiprocessing.get_start_method() == before
+
+
+def test_shared_memory_never_unlinked_is_named_and_unlinked() -> None:
+    from multiprocessing import shared_memory
+
+    with checks.shared_memory_created() as created:
+        kept = shared_memory.SharedMemory(create=True, size=16)
+        freed = shared_memory.SharedMemory(create=True, size=16)
+        attached = shared_memory.SharedMemory(name=kept.name)  # attaching creates nothing
+    assert created == [kept.name, freed.name]
+    attached.close()
+    freed.close()
+    freed.unlink()
+    kept.close()
+    try:
+        with pytest.raises(checks.ExerciseError, match=r"1 shared memory block\(s\).*never unlinked"):
+            checks.expect_unlinked(created)
+        with pytest.raises(FileNotFoundError):
+            shared_memory.SharedMemory(name=kept.name)  # unlinked by the failed check
+    finally:
+        try:
+            kept.unlink()
+        except FileNotFoundError:
+            pass
+    checks.expect_unlinked(created)
+    after = shared_memory.SharedMemory(create=True, size=16)  # recording has stopped
+    after.close()
+    after.unlink()
+    assert len(created) == 2
+
+
+def test_watch_overlap_tells_start_all_then_join_from_one_at_a_time(mp_context) -> None:
+    import time
+
+    def start_all_then_join(n):
+        procs = [mp_context.Process(target=time.sleep, args=(0.5,)) for _ in range(n)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join()
+        return n
+
+    def one_at_a_time(n):
+        for _ in range(n):
+            p = mp_context.Process(target=time.sleep, args=(0.01,))
+            p.start()
+            p.join()
+        return n
+
+    assert checks.watch_overlap(start_all_then_join, 3)[::2] == (3, True)
+    result, started, overlapped = checks.watch_overlap(one_at_a_time, 3)
+    assert (result, len(started), overlapped) == (3, 3, False)
