@@ -5,7 +5,7 @@ from tests.wrong_answers import WrongAnswer
 _RUN_LIMITED_HEAD = (
     "import ex05_workers\n\n"
     "importlib.reload(ex05_workers)\n\n\n"
-    "def run_limited(n_jobs, limit, hold=0.4):\n"
+    "def run_limited(n_jobs, limit, hold=0.6):\n"
     "    active, peak = multiprocessing.Value('i', 0), multiprocessing.Value('i', 0)\n"
 )
 
@@ -73,7 +73,7 @@ WRONG_ANSWERS = [
         "        time.sleep(hold)\n"
         "        with active.get_lock():\n"
         "            active.value -= 1\n\n\n"
-        "def run_limited(n_jobs, limit, hold=0.4):\n"
+        "def run_limited(n_jobs, limit, hold=0.6):\n"
         "    slots = multiprocessing.Semaphore(limit)\n"
         "    active, peak = multiprocessing.Value('i', 0), multiprocessing.Value('i', 0)\n"
         "    jobs = [multiprocessing.Process(target=job, args=(slots, active, peak, hold))\n"
