@@ -12,6 +12,9 @@
 Set-up creates the virtual environment ``.venv`` beside this file, installs the pinned
 dependencies of ``requirements.txt`` and the ``helpers`` package (editable) into it, and
 records a fingerprint of those files; a later run with the same fingerprint skips it.
+``setup`` and ``test`` also make sure the browser for the real-browser tests is there: on
+Linux, Debian's ``chromium`` package, installed with apt-get when this user may (root or
+passwordless sudo); Playwright drives it, so no browser is downloaded.
 Arguments after the command go to ``jupyter lab`` or to ``pytest``.
 """
 
@@ -21,6 +24,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -32,6 +36,8 @@ VENV = ROOT / ".venv"
 STAMP = VENV / "course-setup.sha256"
 SETUP_FILES = ("requirements.txt", "requirements-dev.txt", "pyproject.toml", "course.py")
 FIRST_NOTEBOOK = "notebooks/00_introduction.ipynb"
+# The browser the real-browser tests drive (tests/browser.py): Debian's chromium package.
+CHROMIUM = Path("/usr/bin/chromium")
 
 
 def venv_python() -> Path:
@@ -78,6 +84,42 @@ def setup() -> Path:
     return python
 
 
+def apt_prefix() -> list[str] | None:
+    """How this user runs apt-get as root: [] as root, ["sudo", "-n"] with passwordless
+    sudo, None when it cannot (or the system has no apt-get)."""
+    if shutil.which("apt-get") is None or not hasattr(os, "geteuid"):
+        return None
+    if os.geteuid() == 0:
+        return []
+    if shutil.which("sudo") and subprocess.call(
+            ["sudo", "-n", "true"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
+        return ["sudo", "-n"]
+    return None
+
+
+def ensure_browser() -> None:
+    """Install Debian's chromium for the real-browser tests on Linux when it is missing.
+
+    Costs one file check when the browser is there. Where it cannot be installed (not
+    root, no passwordless sudo, no apt-get), print how to install it; the browser tests
+    then skip with that reason.
+    """
+    if not sys.platform.startswith("linux") or CHROMIUM.exists():
+        return
+    prefix = apt_prefix()
+    if prefix is None:
+        print(f"The browser tests need Chromium at {CHROMIUM}; install it with "
+              "`sudo apt-get install chromium` (Debian/Ubuntu), or they will be skipped.",
+              flush=True)
+        return
+    install = [*prefix, "env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install",
+               "-y", "--no-install-recommends", "chromium"]
+    print("+", " ".join(install), flush=True)
+    if subprocess.call(install) != 0:  # the package lists may be missing or stale
+        run(*prefix, "apt-get", "update")
+        run(*install)
+
+
 def exec_in_venv(python: Path, args: list[str]) -> None:
     """Replace this process by the command (so signals reach it), or wait for it on Windows."""
     argv = [str(python), *args]
@@ -100,6 +142,7 @@ def lab(extra: list[str]) -> None:
 def test(extra: list[str]) -> None:
     """Run the whole test suite: unit tests, then every notebook under every start method."""
     python = setup()
+    ensure_browser()
     exec_in_venv(python, ["-m", "pytest", *extra])
 
 
@@ -178,7 +221,8 @@ def links(_: list[str]) -> None:
 
 
 def main(argv: list[str]) -> None:
-    commands = {"lab": lab, "test": test, "setup": lambda extra: setup(), "record": record,
+    commands = {"lab": lab, "test": test,
+                "setup": lambda extra: (setup(), ensure_browser()), "record": record,
                 "links": links, "exercises": exercises, "grade": grade}
     if not argv or argv[0] not in commands:
         sys.exit(__doc__)
