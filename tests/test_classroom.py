@@ -76,8 +76,7 @@ def submit(course: Path, student: str, topic: str, notebook: nbformat.NotebookNo
 def feedback(course: Path, student: str, topic: str, grade_id: str) -> str:
     """The error a graded cell showed when it was autograded ('' if it passed)."""
     notebook = exercises.read(course / "autograded" / student / topic / f"{topic}.ipynb")
-    (cell,) = [c for c in notebook.cells if exercises.grade_id(c) == grade_id]
-    return "".join(f"{o.ename}: {o.evalue}" for o in cell.outputs if o.output_type == "error")
+    return exercises.graded_results(notebook)[grade_id] or ""
 
 
 @pytest.mark.parametrize("topic", TOPICS)
