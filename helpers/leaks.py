@@ -135,6 +135,15 @@ def shm_in_use_by_others(own_pids: set[int]) -> set[str]:
     return in_use
 
 
+def shm_age(entry: str, since: float) -> str:
+    """When the ``/dev/shm`` entry was last written, in seconds after ``since`` (a
+    ``time.time()``): tells which part of a run made a leaked entry."""
+    try:
+        return f"written {(SHM_DIR / entry).stat().st_mtime - since:.1f} s after the start"
+    except OSError:
+        return "gone"
+
+
 def is_semaphore(entry: str) -> bool:
     """True for a named semaphore that multiprocessing created (``sem.mp-...``)."""
     return entry.startswith("sem.mp-")

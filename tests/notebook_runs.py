@@ -22,6 +22,7 @@ own collector runs them once, under the default method).
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from pathlib import Path
 
@@ -104,6 +105,7 @@ class NotebookRun(IPyNbFile):
 
     def setup(self) -> None:
         self.run_id = uuid.uuid4().hex
+        self.started_at = time.time()
         self.shm_before = leaks.shm_entries()
         env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
         env[startmethods.ENV_VAR] = self.start_method
@@ -167,11 +169,19 @@ class LeakCheck(pytest.Item):
                 + "\n  ".join(map(str, survivors))
             )
         leaks.kill(survivors)
-        left = leaks.shm_entries() - run.shm_before - leaks.shm_in_use_by_others(set())
+        # A resource tracker unlinks what the kernel left when it sees the kernel gone, a
+        # moment after the kernel ended: give it GRACE_SECONDS before blaming the notebook.
+        deadline = time.monotonic() + GRACE_SECONDS
+        while True:
+            left = leaks.shm_entries() - run.shm_before - leaks.shm_in_use_by_others(set())
+            if not left - segments or time.monotonic() >= deadline:
+                break
+            time.sleep(0.2)
         if left - segments:
             problems.append(
                 "/dev/shm entries left after the kernel shut down: "
-                + ", ".join(sorted(left - segments))
+                + ", ".join(f"{entry} ({leaks.shm_age(entry, run.started_at)})"
+                            for entry in sorted(left - segments))
             )
         leaks.remove_shm(left)
 

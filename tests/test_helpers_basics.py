@@ -60,3 +60,17 @@ def test_shm_in_use_by_others_sees_another_process_mapping() -> None:
         segment.close()
         segment.unlink()
     assert name not in leaks.shm_in_use_by_others(set())
+
+
+@pytest.mark.skipif(not leaks.SHM_DIR.is_dir(), reason="no /dev/shm listing on this platform")
+def test_shm_age_says_when_an_entry_was_written_and_when_it_is_gone() -> None:
+    since = time.time() - 60
+    segment = shared_memory.SharedMemory(create=True, size=64)
+    name = segment.name.lstrip("/")
+    try:
+        seconds = float(leaks.shm_age(name, since).split()[1])
+        assert 59 <= seconds <= 120
+    finally:
+        segment.close()
+        segment.unlink()
+    assert leaks.shm_age(name, since) == "gone"
