@@ -84,12 +84,23 @@ def setup() -> Path:
     return python
 
 
+def is_root() -> bool:
+    """True when this process runs as root (POSIX): apt-get needs no sudo, and JupyterLab
+    refuses to start without ``--allow-root``."""
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def allow_root() -> list[str]:
+    """The option ``jupyter lab`` needs to start as root, or nothing."""
+    return ["--allow-root"] if is_root() else []
+
+
 def apt_prefix() -> list[str] | None:
     """How this user runs apt-get as root: [] as root, ["sudo", "-n"] with passwordless
     sudo, None when it cannot (or the system has no apt-get)."""
     if shutil.which("apt-get") is None or not hasattr(os, "geteuid"):
         return None
-    if os.geteuid() == 0:
+    if is_root():
         return []
     if shutil.which("sudo") and subprocess.call(
             ["sudo", "-n", "true"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
@@ -133,8 +144,7 @@ def exec_in_venv(python: Path, args: list[str]) -> None:
 def lab(extra: list[str]) -> None:
     """Open JupyterLab on the first notebook."""
     python = setup()
-    as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
-    exec_in_venv(python, ["-m", "jupyter", "lab", *as_root,
+    exec_in_venv(python, ["-m", "jupyter", "lab", *allow_root(),
                           f"--ServerApp.default_url=/lab/tree/{FIRST_NOTEBOOK}",
                           *extra])
 

@@ -32,7 +32,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -46,10 +45,10 @@ import psutil
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, Playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from course import CHROMIUM, allow_root
 from helpers import leaks
+from tests.conftest import ROOT, free_port
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
 MARKER = "MP_COURSE_BROWSER_RUN"
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 SANITIZE_FILE = ROOT / "tests" / "nbval_sanitize.cfg"
@@ -120,13 +119,6 @@ class LabServer:
         return f"{self.base_url}/lab/workspaces/{workspace}/tree/{path}?token={self.token}"
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def write_lab_settings(settings_dir: Path) -> None:
     """Write the user-settings overrides of LAB_SETTINGS into ``settings_dir``."""
     for plugin, values in LAB_SETTINGS.items():
@@ -153,11 +145,10 @@ def start_lab(root: Path, state_dir: Path, marker: str) -> LabServer:
         "JUPYTERLAB_WORKSPACES_DIR": str(state_dir / "workspaces"),
     })
     port, token = free_port(), os.urandom(16).hex()
-    as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
     log = state_dir / "jupyter-lab.log"
     with open(log, "wb") as log_file:
         process = subprocess.Popen(
-            [sys.executable, "-m", "jupyter", "lab", *as_root, "--no-browser",
+            [sys.executable, "-m", "jupyter", "lab", *allow_root(), "--no-browser",
              "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
              "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
              f"--ServerApp.root_dir={root}", "--LabApp.news_url=None",

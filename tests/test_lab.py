@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,13 +12,7 @@ import urllib.request
 import uuid
 
 from helpers import leaks
-from tests.conftest import ROOT
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.conftest import ROOT, free_port
 
 
 def test_lab_command_serves_jupyterlab(tmp_path) -> None:
