@@ -47,7 +47,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from course import CHROMIUM, allow_root
 from helpers import leaks
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, free_port, kernel_environment
 
 MARKER = "MP_COURSE_BROWSER_RUN"
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
@@ -136,8 +136,7 @@ def start_lab(root: Path, state_dir: Path, marker: str) -> LabServer:
     forkserver children when it sees that variable (COURSE_GUIDE section 4).
     """
     write_lab_settings(state_dir / "settings")
-    env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
-    env.update({
+    env = kernel_environment(**{
         MARKER: marker,
         "JUPYTER_CONFIG_DIR": str(state_dir / "config"),
         "JUPYTER_RUNTIME_DIR": str(state_dir / "runtime"),
@@ -188,9 +187,8 @@ def launch_chromium(playwright: Playwright, state_dir: Path, marker: str) -> Bro
     """Start headless Debian Chromium through Playwright, with a fresh temporary profile,
     its crash reports and caches in ``state_dir`` (not in the user's home) and
     ``MARKER=marker`` in its environment."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
-    env.update({MARKER: marker, "XDG_CONFIG_HOME": str(state_dir / "chromium-config"),
-                "XDG_CACHE_HOME": str(state_dir / "chromium-cache")})
+    env = {**os.environ, MARKER: marker, "XDG_CONFIG_HOME": str(state_dir / "chromium-config"),
+           "XDG_CACHE_HOME": str(state_dir / "chromium-cache")}
     return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
                                       args=CHROMIUM_ARGS, env=env, timeout=60_000)
 

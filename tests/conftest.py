@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import socket
 from pathlib import Path
 
@@ -11,6 +12,16 @@ import pytest
 from helpers import startmethods
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def kernel_environment(**extra: str) -> dict[str, str]:
+    """The environment for a Jupyter kernel that a test starts (directly, or through
+    JupyterLab or nbgrader): this one without ``PYTEST_CURRENT_TEST``, because ipykernel
+    stops capturing the output of spawn and forkserver children when it sees that variable
+    (COURSE_GUIDE section 4); ``extra`` on top."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+    env.update(extra)
+    return env
 
 
 def free_port() -> int:

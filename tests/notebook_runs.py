@@ -31,6 +31,7 @@ from nbval.kernel import CURRENT_ENV_KERNEL_NAME, RunningKernel, start_new_kerne
 from nbval.plugin import IPyNbFile
 
 from helpers import leaks, startmethods
+from tests.conftest import kernel_environment
 
 RUN_MARKER = "MP_COURSE_RUN_ID"
 GRACE_SECONDS = 5.0
@@ -107,9 +108,8 @@ class NotebookRun(IPyNbFile):
         self.run_id = uuid.uuid4().hex
         self.started_at = time.time()
         self.shm_before = leaks.shm_entries()
-        env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
-        env[startmethods.ENV_VAR] = self.start_method
-        env[RUN_MARKER] = self.run_id
+        env = kernel_environment(**{startmethods.ENV_VAR: self.start_method,
+                                    RUN_MARKER: self.run_id})
         self.kernel = CourseKernel(
             CURRENT_ENV_KERNEL_NAME,
             cwd=str(self.path.parent),

@@ -25,7 +25,7 @@ from nbgrader.api import Gradebook
 
 from helpers import leaks
 from tests import wrong_answers
-from tests.conftest import ROOT
+from tests.conftest import ROOT, kernel_environment
 from tools import exercises
 
 TOPICS = [path.stem for path in sorted((ROOT / "solutions").glob("*.ipynb"))]
@@ -48,11 +48,12 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def nbgrader(course: Path, *args: str, marker: str) -> None:
     """Run an nbgrader command in the course, grading under spawn, and fail on its errors."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
-    # nbgrader runs `alembic` (its database migrations) from PATH: use this environment's.
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    env["MP_START_METHOD"] = "spawn"
-    env[MARKER] = marker
+    env = kernel_environment(**{
+        # nbgrader runs `alembic` (its database migrations) from PATH: use this environment's.
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "MP_START_METHOD": "spawn",
+        MARKER: marker,
+    })
     done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env,
                           capture_output=True, text=True, timeout=900)
     assert done.returncode == 0 and "ERROR" not in done.stderr, done.stderr[-3000:]

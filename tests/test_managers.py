@@ -67,7 +67,7 @@ def test_fill_slot_sets_only_its_index(mp_context, manager) -> None:
 
 
 def test_wait_for_start_returns_true_once_the_event_is_set(mp_context, manager) -> None:
-    ready, start, done = manager.Queue(), manager.Event(), manager.Queue()
+    ready, start = manager.Queue(), manager.Event()
     with mp_context.Pool(1) as pool:
         result = pool.apply_async(managers.wait_for_start, (ready, start, "task-0"))
         assert ready.get(timeout=10) == "task-0"
