@@ -27,6 +27,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from helpers import leaks
+
 # A module-level value. The notebook changes it in the parent; a fork child sees the
 # change (it copies the parent's memory), a spawn or forkserver child sees this original.
 STATE: dict[str, str] = {"value": "as imported"}
@@ -140,6 +142,8 @@ class ScriptRun:
     stdout: str
     stderr: str
     timed_out: bool
+    # Semaphores that killed processes of the script left in /dev/shm, removed afterwards.
+    removed: set[str] = field(default_factory=set)
 
     def lines(self) -> list[str]:
         """The non-empty lines the script printed on stdout."""
@@ -156,8 +160,20 @@ def run_script(path: str | os.PathLike[str], *args: str, timeout: float = 30.0) 
     SIGTERM first (multiprocessing's resource tracker ignores it, outlives them and unlinks
     their semaphores), SIGKILL 5 s later; ``timed_out`` is then True. Scripts in the course
     carry their own, shorter watchdog; this one is the safety net.
+
+    A process killed in the middle of creating a semaphore (the scripts without a main guard
+    end their pools while new workers start) leaves it in ``/dev/shm`` where no resource
+    tracker knows it; afterwards such semaphores, new and held by no process, are removed
+    and named in ``removed`` (Linux).
     """
-    path = Path(path)
+    shm_before = leaks.shm_entries()
+    run = _run_under_watchdog(Path(path), args, timeout)
+    run.removed = leaks.remove_orphaned_semaphores(shm_before)
+    return run
+
+
+def _run_under_watchdog(path: Path, args: Sequence[str], timeout: float) -> ScriptRun:
+    """``run_script`` without the clean-up of semaphores."""
     posix = os.name == "posix"
     env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
     proc = subprocess.Popen(

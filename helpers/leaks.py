@@ -117,10 +117,12 @@ def shm_in_use_by_others(own_pids: set[int]) -> set[str]:
     """The ``/dev/shm`` entries that a live process outside ``own_pids`` has mapped.
 
     Such an entry belongs to another program (a JupyterLab kernel, another test run), so a
-    leak check must neither blame nor remove it. Reads ``/proc/<pid>/maps`` (Linux).
+    leak check must neither blame nor remove it. Reads ``/proc/<pid>/maps`` (Linux) and
+    matches by inode: a semaphore is mapped under the temporary name it was created with,
+    which the maps show as deleted, not under the name it is known by.
     """
-    in_use: set[str] = set()
     prefix = f"{SHM_DIR}/"
+    mapped: set[int] = set()
     for proc_dir in Path("/proc").glob("[0-9]*"):
         if int(proc_dir.name) in own_pids:
             continue
@@ -129,9 +131,16 @@ def shm_in_use_by_others(own_pids: set[int]) -> set[str]:
         except OSError:
             continue
         for line in maps.splitlines():
-            index = line.find(prefix)
-            if index != -1:
-                in_use.add(line[index + len(prefix):].split(" (deleted)")[0].strip())
+            fields = line.split(maxsplit=5)
+            if len(fields) == 6 and fields[5].startswith(prefix):
+                mapped.add(int(fields[4]))
+    in_use = set()
+    for entry in shm_entries():
+        try:
+            if (SHM_DIR / entry).stat().st_ino in mapped:
+                in_use.add(entry)
+        except OSError:
+            continue
     return in_use
 
 
@@ -147,6 +156,21 @@ def shm_age(entry: str, since: float) -> str:
 def is_semaphore(entry: str) -> bool:
     """True for a named semaphore that multiprocessing created (``sem.mp-...``)."""
     return entry.startswith("sem.mp-")
+
+
+def remove_orphaned_semaphores(before: set[str]) -> set[str]:
+    """Unlink the named semaphores that appeared in ``/dev/shm`` since ``before`` (a
+    ``shm_entries()``) and that no live process has open; return their names.
+
+    A process killed while it creates a semaphore (a pool's ``terminate()`` can catch a
+    starting worker there) leaves the name behind before any resource tracker has heard of
+    it, and nothing else will ever remove it. An open semaphore is mapped by the process
+    that holds it, so one that nobody maps can no longer be used.
+    """
+    orphans = {entry for entry in shm_entries() - before if entry.startswith("sem.")}
+    orphans -= shm_in_use_by_others(set())
+    remove_shm(orphans)
+    return orphans
 
 
 def remove_shm(entries: set[str]) -> None:

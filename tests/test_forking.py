@@ -8,6 +8,7 @@ import sys
 import textwrap
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import psutil
@@ -213,3 +214,20 @@ def test_forkserver_reruns_main_where_the_version_rule_says(tmp_path: Path) -> N
                     reason="no forkserver on this platform")
 def test_a_preloading_forkserver_runs_main_once_in_the_server(tmp_path: Path) -> None:
     assert where_main_reran(tmp_path, simulate_fix=True) == "once, in the server"
+
+
+@pytest.mark.skipif(not leaks.SHM_DIR.is_dir(), reason="no /dev/shm listing on this platform")
+def test_run_script_removes_a_semaphore_that_its_dead_process_left(tmp_path: Path) -> None:
+    """A process that dies right after creating a semaphore (as a worker that a pool's
+    terminate() catches there) leaves it named in /dev/shm; run_script removes it."""
+    name = f"mp-course-orphan-{uuid.uuid4().hex[:8]}"
+    script = tmp_path / "orphan.py"
+    script.write_text(textwrap.dedent(f"""
+        import _multiprocessing, os
+        _multiprocessing.SemLock(1, 1, 1, "/{name}", False)   # no tracker hears of it
+        os._exit(0)
+    """))
+    run = forking.run_script(script)
+    assert run.returncode == 0, run.stderr
+    assert run.removed == {f"sem.{name}"}
+    assert f"sem.{name}" not in leaks.shm_entries()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import _multiprocessing
 import os
 import time
+import uuid
 from multiprocessing import shared_memory
 
 import pytest
@@ -74,3 +76,17 @@ def test_shm_age_says_when_an_entry_was_written_and_when_it_is_gone() -> None:
         segment.close()
         segment.unlink()
     assert leaks.shm_age(name, since) == "gone"
+
+
+@pytest.mark.skipif(not leaks.SHM_DIR.is_dir(), reason="no /dev/shm listing on this platform")
+def test_remove_orphaned_semaphores_keeps_one_that_a_process_holds() -> None:
+    before = leaks.shm_entries()
+    name = f"mp-course-held-{uuid.uuid4().hex[:8]}"
+    held = _multiprocessing.SemLock(1, 1, 1, f"/{name}", False)  # this process maps it
+    try:
+        assert leaks.remove_orphaned_semaphores(before) == set()
+        assert f"sem.{name}" in leaks.shm_entries()
+    finally:
+        del held
+        _multiprocessing.sem_unlink(f"/{name}")
+    assert f"sem.{name}" not in leaks.shm_entries()
