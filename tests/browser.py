@@ -513,8 +513,12 @@ def check_notebook(page: Page, notebook: Path) -> list[str]:
     finished = run_all_cells(page, {i for i, e in expected.items() if e.runs},
                              {i for i, e in expected.items() if e.may_raise})
     found = [] if finished else [f"Run All had not finished after {RUN_ALL_SECONDS} s"]
-    found += problems(observe(page), expected)
+    cells = observe(page)
+    found += problems(cells, expected)
     status = kernel_status(page)
+    if not finished and status == "Idle" and any("*" in c.prompt for c in cells):
+        found.append("the kernel is idle while cells wait at [*]: it never read their "
+                     "requests (ipykernel 7.0-7.3 lost requests this way, ipykernel#1554)")
     if status != "Idle":
         found.append(f"the kernel is {status or 'gone'!r} at the end, not idle")
     return found

@@ -206,6 +206,7 @@ def test_checks_pass_on_a_clean_notebook(lab: Lab) -> None:
         ("wrong_error", [r"cell 1 .* tagged raises-exception but does not show its stored "
                          r"error 'ValueError: the error the lesson explains'"]),
         ("broken_widget", [r"cell 1 .*: a widget did not render"]),
+        ("widget_as_text", [r"cell 1 .*: 1 widget\(s\) stored, 0 rendered as widgets"]),
         ("broken_plot", [r"cell 1 .*: 1 of 1 plot image\(s\) did not load"]),
     ]])
 def test_checks_catch_a_broken_notebook(lab: Lab, fixture: str, reported: list[str]) -> None:
