@@ -154,8 +154,9 @@ def shm_age(entry: str, since: float) -> str:
 
 
 def is_semaphore(entry: str) -> bool:
-    """True for a named semaphore that multiprocessing created (``sem.mp-...``)."""
-    return entry.startswith("sem.mp-")
+    """True for a named POSIX semaphore: glibc keeps one as ``sem.<name>`` (multiprocessing's
+    are ``sem.mp-...``; a creation cut short leaves a temporary ``sem.XXXXXX``)."""
+    return entry.startswith("sem.")
 
 
 def remove_orphaned_semaphores(before: set[str]) -> set[str]:
@@ -167,7 +168,7 @@ def remove_orphaned_semaphores(before: set[str]) -> set[str]:
     it, and nothing else will ever remove it. An open semaphore is mapped by the process
     that holds it, so one that nobody maps can no longer be used.
     """
-    orphans = {entry for entry in shm_entries() - before if entry.startswith("sem.")}
+    orphans = {entry for entry in shm_entries() - before if is_semaphore(entry)}
     orphans -= shm_in_use_by_others(set())
     remove_shm(orphans)
     return orphans

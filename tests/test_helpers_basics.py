@@ -90,3 +90,9 @@ def test_remove_orphaned_semaphores_keeps_one_that_a_process_holds() -> None:
         del held
         _multiprocessing.sem_unlink(f"/{name}")
     assert f"sem.{name}" not in leaks.shm_entries()
+
+
+def test_is_semaphore_knows_glibc_names_and_not_segments() -> None:
+    assert leaks.is_semaphore("sem.mp-xov_sne5")  # multiprocessing's
+    assert leaks.is_semaphore("sem.0fNYGm")  # glibc's temporary name of a half-made one
+    assert not leaks.is_semaphore("psm_1c9a27e2")  # a SharedMemory segment
