@@ -13,14 +13,27 @@ serially where processes were asked for, a pool or process left running.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
+import functools
 import gc
+import importlib
+import io
+import json
+import logging
 import multiprocessing
+import multiprocessing.managers
 import multiprocessing.pool
 import multiprocessing.process
 import os
+import shutil
+import sys
+import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import psutil
@@ -329,3 +342,539 @@ def expect_unlinked(names: list[str]) -> None:
             f"{left}. The process that creates a SharedMemory must call unlink() once every "
             "process is done with it, in a `finally` so that an error cannot skip it (and "
             "every process calls close()). They have been unlinked now.")
+
+
+# --- Properties, not examples (issue 10) -------------------------------------------------------
+# A check that runs an answer on one small input passes serial answers, joins by timeout, leaks
+# and faked measurements alike. The checks below look at how the work was done: when and where
+# each call of a worker ran, what the answer left behind, and whether a figure can be what it
+# claims to measure.
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call of a recorded function: where it ran and when (``time.time()`` seconds)."""
+
+    pid: int
+    thread: int
+    process: str
+    start: float
+    end: float
+
+
+_STASH = "_mp_course_original_"
+
+
+class _Recorder:
+    """Stands in for a module-level function inside ``calls_recorded``: it is pickled by
+    reference to this class, so it reaches children under every start method, looks up the
+    real function there and appends one line per call to a file of its process and thread."""
+
+    def __init__(self, function: Callable[..., Any], folder: str, delay: float) -> None:
+        self.module = function.__module__
+        self.name = function.__name__
+        self.folder = folder
+        self.delay = delay
+        # What the course's guard and a learner's code read from a function.
+        self.__name__ = function.__name__
+        self.__qualname__ = function.__qualname__
+        self.__module__ = function.__module__
+        self.__doc__ = function.__doc__
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        module = importlib.import_module(self.module)
+        # A fork child inherits the stand-in together with the original kept beside it; a
+        # spawn or forkserver child imports the module afresh and finds the original.
+        function = vars(module).get(_STASH + self.name) or getattr(module, self.name)
+        start = time.time()
+        try:
+            if self.delay:
+                time.sleep(self.delay)
+            return function(*args, **kwargs)
+        finally:
+            line = json.dumps([os.getpid(), threading.get_ident(),
+                               multiprocessing.current_process().name, start, time.time()])
+            path = os.path.join(self.folder, f"{os.getpid()}-{threading.get_ident()}.calls")
+            with open(path, "a", encoding="utf-8") as log:
+                log.write(line + "\n")
+
+
+class CallLog:
+    """The calls that ``calls_recorded`` saw: ``.calls``, read at the moment it is asked for
+    (inside the block) or as they were when the block ended."""
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+        self._final: list[Call] | None = None
+
+    @property
+    def calls(self) -> list[Call]:
+        if self._final is not None:
+            return list(self._final)
+        calls = []
+        for path in Path(self.folder).glob("*.calls"):
+            for line in path.read_text(encoding="utf-8").splitlines():
+                try:
+                    calls.append(Call(*json.loads(line)))
+                except (ValueError, TypeError):
+                    continue  # a line half-written by a process killed meanwhile
+        return sorted(calls, key=lambda call: call.start)
+
+    def close(self) -> None:
+        self._final = self.calls
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _namespaces() -> list[dict[str, Any]]:
+    """The notebook's global namespaces: ``__main__`` and IPython's user namespace."""
+    spaces = [vars(sys.modules["__main__"])]
+    try:
+        shell = get_ipython()  # type: ignore[name-defined]  # noqa: F821 (IPython builtin)
+    except NameError:
+        shell = None
+    if shell is not None and all(shell.user_ns is not s for s in spaces):
+        spaces.append(shell.user_ns)
+    return spaces
+
+
+@contextmanager
+def calls_recorded(function: Callable[..., Any], *, delay: float = 0.0) -> Iterator[CallLog]:
+    """Record every call of ``function`` made inside the block, in any process and under every
+    start method; each call first sleeps ``delay`` seconds (a slow worker, which makes a
+    serial answer or a join by timeout show).
+
+    ``function`` is a module-level function: a learner's worker (``ex03_workers.consume``) or
+    one of ``helpers``. Inside the block the module's attribute and every notebook global
+    bound to it are replaced by a stand-in that pickles by reference. A function that no
+    child can import (a lambda, a nested or notebook-defined function) is left alone, so that
+    the course's guard explains it as usual; nothing is recorded then.
+
+        with checks.calls_recorded(ex00_workers.cube, delay=0.2) as log:
+            result = parallel_cubes(range(4))
+        checks.expect_overlap(log.calls, "parallel_cubes(range(4))")
+    """
+    folder = tempfile.mkdtemp(prefix="mp-course-calls-")
+    log = CallLog(folder)
+    module = sys.modules.get(getattr(function, "__module__", ""), None)
+    name = getattr(function, "__name__", "")
+    importable = (module is not None and module.__name__ != "__main__"
+                  and getattr(module, name, None) is function)
+    patched: list[tuple[dict[str, Any], str]] = []
+    if importable:
+        recorder = _Recorder(function, folder, delay)
+        setattr(module, _STASH + name, function)
+        setattr(module, name, recorder)
+        for space in _namespaces():
+            for key, value in list(space.items()):
+                if value is function:
+                    space[key] = recorder
+                    patched.append((space, key))
+    try:
+        yield log
+    finally:
+        if importable:
+            setattr(module, name, function)
+            delattr(module, _STASH + name)
+            for space, key in patched:
+                space[key] = function
+        log.close()
+
+
+def max_concurrent(calls: list[Call]) -> int:
+    """The most calls that ran at the same moment in different processes."""
+    most = 0
+    for call in calls:
+        pids = {other.pid for other in calls
+                if other.start <= call.start < other.end or other is call}
+        most = max(most, len(pids))
+    return most
+
+
+def expect_in_children(calls: list[Call], what: str) -> None:
+    """Fail unless the recorded function was called, and only in child processes."""
+    if not calls:
+        raise ExerciseError(
+            f"{what} never called the worker function the task names (or called another "
+            "copy of it): hand that function itself to the processes, pool or executor.")
+    here = [call for call in calls if call.pid == os.getpid()]
+    if here:
+        raise ExerciseError(
+            f"{what}: {len(here)} of {len(calls)} call(s) of the worker ran in the notebook's "
+            "own process, not in a child. Creating a pool does not send it the work: pass the "
+            "worker function to the pool (map, starmap, submit, ...) instead of calling it "
+            "yourself.")
+
+
+def expect_overlap(calls: list[Call], what: str, at_least: int = 2) -> None:
+    """Fail unless ``at_least`` calls ran at the same time in different processes.
+
+    Calls that each start after the previous one has ended are serial however many processes
+    were started: a new pool or executor per item, a result awaited right after each submit,
+    a process joined before the next one starts.
+    """
+    expect_in_children(calls, what)
+    most = max_concurrent(calls)
+    if most < at_least:
+        processes = len({call.pid for call in calls})
+        raise ExerciseError(
+            f"{what}: the {len(calls)} call(s) of the worker ran in {processes} process(es), "
+            f"but never {at_least} at the same time (at most {most}): the work was done one "
+            "call after another. Typical causes: a new pool or executor for every item, waiting "
+            "for each result right after submitting it (apply_async(...).get() or "
+            "submit(...).result() in the same loop), or joining each process before starting "
+            "the next. Hand out all the work first, then collect the results.")
+
+
+def expect_start_method(started: list[tuple[str, str]], method: str, what: str) -> None:
+    """Fail unless every child in ``started`` (from ``watch_start_methods``) used ``method``."""
+    if not started:
+        raise ExerciseError(f"{what} started no child process; the task asks for {method} ones.")
+    other = sorted({used for _, used in started if used != method})
+    if other:
+        raise ExerciseError(
+            f"{what} started its children with {other}, not {method}: the task is about what "
+            f"a {method} child gets, so create them from multiprocessing.get_context({method!r}) "
+            "(a pinned fork context makes a program pass on Linux that fails on macOS, Windows "
+            "and Python 3.14).")
+
+
+_INTERNAL_THREADS = ("multiprocessing.", "concurrent.futures.")
+
+
+def _user_threads(threads: set[threading.Thread]) -> list[threading.Thread]:
+    """Threads that a learner's code is responsible for: not multiprocessing's or
+    concurrent.futures' own helpers (queue feeders, pool handlers), nor the checks' watchdog."""
+    mine = []
+    for thread in threads:
+        target = getattr(thread, "_target", None)
+        module = getattr(target, "__module__", "") or ""
+        if thread.name == "exercise-watchdog" or module.startswith(_INTERNAL_THREADS):
+            continue
+        mine.append(thread)
+    return mine
+
+
+def _loggers() -> dict[str, logging.Logger]:
+    loggers = {"root": logging.getLogger()}
+    for name, logger in list(logging.Logger.manager.loggerDict.items()):
+        if isinstance(logger, logging.Logger):
+            loggers[name] = logger
+    return loggers
+
+
+def _open_files() -> set[tuple[str, int]]:
+    try:
+        return {(f.path, f.fd) for f in psutil.Process().open_files()}
+    except (psutil.Error, OSError):
+        return set()
+
+
+def _close_file_objects(fds: set[int]) -> None:
+    """Close the Python file objects (and logging handlers) that hold the descriptors ``fds``."""
+    for obj in gc.get_objects():
+        try:
+            if isinstance(obj, logging.StreamHandler) and obj.stream is not None \
+                    and obj.stream.fileno() in fds:
+                obj.close()
+            elif isinstance(obj, io.IOBase) and not obj.closed and obj.fileno() in fds:
+                obj.close()
+        except (ValueError, OSError, AttributeError):
+            continue
+
+
+@contextmanager
+def _created(cls: type, method: str, made: list[Any]) -> Iterator[None]:
+    """Record the instances of ``cls`` on which ``method`` ran inside the block."""
+    original = getattr(cls, method)
+
+    @functools.wraps(original)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        made.append(self)
+        return original(self, *args, **kwargs)
+
+    setattr(cls, method, wrapper)
+    try:
+        yield
+    finally:
+        setattr(cls, method, original)
+
+
+@contextmanager
+def nothing_left(what: str, grace: float = 3.0) -> Iterator[None]:
+    """Fail when the code run inside the block left anything behind, and clean it up.
+
+    Checked when the block ends: processes started inside that still run after ``grace``
+    seconds or were never joined; pools not closed or terminated; process pool executors not
+    shut down; managers not shut down; threads started inside still running (a
+    ``QueueListener`` never stopped); files opened inside still open (a ``FileHandler`` never
+    closed); logging handlers added to any logger and left there, or the root logger's level
+    changed; ``SharedMemory`` blocks created inside and never unlinked. If the block raises,
+    everything is cleaned up and the exception goes on unchanged.
+
+        with checks.nothing_left("logged_cubes([1, 2], ctx)"):
+            result = logged_cubes([1, 2], ctx)
+    """
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import managers
+
+    started: list[multiprocessing.process.BaseProcess] = []
+    pools: list[multiprocessing.pool.Pool] = []
+    executors: list[ProcessPoolExecutor] = []
+    servers: list[managers.BaseManager] = []
+    threads_before = set(threading.enumerate())
+    files_before = _open_files()
+    loggers_before = {name: list(logger.handlers) for name, logger in _loggers().items()}
+    root_level = logging.getLogger().level
+    body_failed = True
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(_on_start(started.append))
+        stack.enter_context(_created(multiprocessing.pool.Pool, "__init__", pools))
+        stack.enter_context(_created(ProcessPoolExecutor, "__init__", executors))
+        stack.enter_context(_created(managers.BaseManager, "start", servers))
+        created = stack.enter_context(shared_memory_created())
+        try:
+            yield
+            body_failed = False
+        finally:
+            problems = _leftovers(started, pools, executors, servers, threads_before,
+                                  files_before, loggers_before, root_level, grace)
+            try:
+                expect_unlinked(created)
+            except ExerciseError as error:
+                problems.append(str(error))
+    if problems and not body_failed:
+        raise ExerciseError(f"{what} left something behind. " + " ".join(problems))
+
+
+def _leftovers(started: list[multiprocessing.process.BaseProcess],
+               pools: list[multiprocessing.pool.Pool], executors: list[Any],
+               servers: list[Any], threads_before: set[threading.Thread],
+               files_before: set[tuple[str, int]],
+               loggers_before: dict[str, list[logging.Handler]], root_level: int,
+               grace: float) -> list[str]:
+    """Describe and clean up what ``nothing_left`` finds (see there)."""
+    problems = []
+    open_pools = [p for p in pools if not isinstance(p, multiprocessing.pool.ThreadPool)
+                  and p._state == multiprocessing.pool.RUN]
+    for pool in open_pools:
+        pool.terminate()
+    if open_pools:
+        problems.append(
+            f"{len(open_pools)} Pool(s) were never closed: use `with Pool(...) as pool:` or "
+            "call close() and join() (also the pool you only used for timing).")
+    open_executors = [e for e in executors if not e._shutdown_thread]
+    for executor in open_executors:
+        executor.shutdown(wait=True, cancel_futures=True)
+    if open_executors:
+        problems.append(
+            f"{len(open_executors)} ProcessPoolExecutor(s) were never shut down: use "
+            "`with ProcessPoolExecutor(...) as executor:` or call shutdown().")
+    running = [m for m in servers if getattr(m, "_state", None) is not None
+               and m._state.value == multiprocessing.managers.State.STARTED]
+    for manager in running:
+        manager.shutdown()
+    if running:
+        problems.append(
+            f"{len(running)} manager(s) were never shut down: use `with Manager() as manager:` "
+            "or call shutdown() when done.")
+    alive = leaks.wait_until_gone(
+        [psutil.Process(p.pid) for p in started if p.pid and _pid_alive(p.pid)], grace)
+    if alive:
+        for process in started:
+            if process.is_alive():
+                process.terminate()
+                process.join(timeout=5)
+        leaks.kill(alive)
+        problems.append(
+            f"{len(alive)} process(es) were still running {grace:g} s after your code returned: "
+            "join every process you start (join() without a timeout, after reading what it "
+            "sent), and close and join every pool.")
+    children = getattr(multiprocessing.process, "_children", set())
+    unjoined = sorted(p.name for p in started if p in children and not _pid_alive(p.pid))
+    for process in started:
+        if process in children:
+            process.join(timeout=5)
+    if unjoined and not alive:
+        problems.append(
+            f"{len(unjoined)} process(es) ended but were never joined ({unjoined[:4]}"
+            f"{' ...' if len(unjoined) > 4 else ''}): waiting with sleep() or join(timeout=...) "
+            "only hopes that they are done. Call join() on every process (and join() a pool after "
+            "close()).")
+    threads = _user_threads(set(threading.enumerate()) - threads_before)
+    deadline = time.monotonic() + min(grace, 2.0)
+    while any(t.is_alive() for t in threads) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    threads = [t for t in threads if t.is_alive()]
+    if threads:
+        _stop_listeners()
+        problems.append(
+            f"{len(threads)} thread(s) that your code started were still running "
+            f"({[t.name for t in threads][:3]}): stop what you start, e.g. listener.stop() for "
+            "a QueueListener (after joining the processes that log to it).")
+    for name, logger in _loggers().items():
+        added = [h for h in logger.handlers if h not in loggers_before.get(name, [])]
+        for handler in added:
+            logger.removeHandler(handler)
+            handler.close()
+        if added:
+            problems.append(
+                f"{len(added)} logging handler(s) were added to the {name!r} logger here in the "
+                f"notebook and left there ({[type(h).__name__ for h in added]}): remove (and "
+                "close) the handlers you add, or configure logging only in the workers.")
+    if logging.getLogger().level != root_level:
+        problems.append(
+            f"the root logger's level was changed from {logging.getLevelName(root_level)} to "
+            f"{logging.getLevelName(logging.getLogger().level)}: leave the notebook's logging as "
+            "you found it.")
+        logging.getLogger().setLevel(root_level)
+    left_open = {(path, fd) for path, fd in _open_files() - files_before
+                 if not path.startswith("/dev/shm/")}
+    if left_open:
+        _close_file_objects({fd for _, fd in left_open})
+        problems.append(
+            f"{len(left_open)} file(s) opened by your code were still open "
+            f"({sorted(os.path.basename(p) for p, _ in left_open)[:3]}): close them (a "
+            "logging.FileHandler needs handler.close(); `with open(...)` closes a file).")
+    return problems
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _stop_listeners() -> None:
+    """Stop every running QueueListener (their threads would otherwise run until the kernel ends)."""
+    from logging.handlers import QueueListener
+
+    for obj in gc.get_objects():
+        if isinstance(obj, QueueListener) and getattr(obj, "_thread", None) is not None:
+            try:
+                obj.queue.put_nowait(obj._sentinel)
+            except Exception:  # noqa: BLE001 (a broken queue: the thread is a daemon anyway)
+                continue
+            obj._thread.join(timeout=2)
+            obj._thread = None
+
+
+class CellClock:
+    """How long each notebook cell ran, and which cells changed the names it watches.
+
+    For each watched name it keeps the seconds of the cells that changed it since it was
+    last bound to a new object (so a dict filled over several cells counts all of them).
+    """
+
+    def __init__(self, names: tuple[str, ...], namespace: dict[str, Any]) -> None:
+        self.names = names
+        self.namespace = namespace
+        self.seconds: dict[str, float] = {}
+        self._start = 0.0
+        self._before: dict[str, tuple[int, str]] = {}
+
+    def _fingerprint(self, name: str) -> tuple[int, str]:
+        value = self.namespace.get(name)
+        try:
+            return id(value), repr(value)
+        except Exception:  # noqa: BLE001 (a value whose repr fails: compare by identity)
+            return id(value), ""
+
+    def pre(self, *_: Any) -> None:
+        self._before = {name: self._fingerprint(name) for name in self.names}
+        self._start = time.perf_counter()
+
+    def post(self, *_: Any) -> None:
+        seconds = time.perf_counter() - self._start
+        for name in self.names:
+            after = self._fingerprint(name)
+            before = self._before.get(name)
+            if before is None or after == before:
+                continue
+            if after[0] != before[0]:
+                self.seconds[name] = seconds
+            else:
+                self.seconds[name] = self.seconds.get(name, 0.0) + seconds
+
+
+_CLOCK: CellClock | None = None
+
+
+def watch_cells(*names: str) -> None:
+    """From the next cell on, time every cell of this notebook and note which cells change
+    ``names`` (call it once, in an exercise's set-up cell; calling it again starts afresh).
+    ``cell_seconds(name)`` then says how long the cells that filled ``name`` ran."""
+    global _CLOCK
+    try:
+        shell = get_ipython()  # type: ignore[name-defined]  # noqa: F821 (IPython builtin)
+    except NameError:
+        return
+    if _CLOCK is not None:
+        for event, callback in (("pre_run_cell", _CLOCK.pre), ("post_run_cell", _CLOCK.post)):
+            try:
+                shell.events.unregister(event, callback)
+            except ValueError:
+                pass
+    _CLOCK = CellClock(names, shell.user_ns)
+    shell.events.register("pre_run_cell", _CLOCK.pre)
+    shell.events.register("post_run_cell", _CLOCK.post)
+
+
+def cell_seconds(name: str, clock: CellClock | None = None) -> float | None:
+    """The wall time of the cell(s) that filled ``name`` (None if no watched cell did)."""
+    clock = clock or _CLOCK
+    return None if clock is None else clock.seconds.get(name)
+
+
+def expect_within_cell_time(figures: Any, name: str, what: str,
+                            clock: CellClock | None = None) -> None:
+    """Fail if separately timed figures add up to more than the cell that measured them ran.
+
+    Each figure times its own stretch of the cell, so together they cannot exceed the cell's
+    wall time; running totals (a clock started once, before the loop) do. ``figures`` are
+    seconds (pass seconds per item x items for per-item figures).
+    """
+    clock = clock or _CLOCK
+    if clock is None:
+        return  # not in a notebook: nothing was timed
+    ran = cell_seconds(name, clock)
+    if ran is None:
+        raise ExerciseError(
+            f"{name} was never filled by a cell after the set-up cell: run the cell that "
+            "measures, then this one.")
+    total = float(sum(figures))
+    if total > ran * 1.02 + 0.01:
+        raise ExerciseError(
+            f"{what} add up to {total:.3g} s, but the cell that measured them ran for only "
+            f"{ran:.3g} s: the figures overlap, so some include the time of others. Start the "
+            "clock again for each figure (start = time.perf_counter() inside the loop, just "
+            "before what you time), not once before the loop.")
+
+
+def measure(fn: Callable[..., Any], *args: Any, repeats: int = 1, **kwargs: Any) -> float:
+    """The fastest wall time of ``repeats`` calls of ``fn``: the check's own measurement."""
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        fn(*args, **kwargs)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def expect_same_magnitude(figure: float, reference: float, what: str,
+                          factor: float = 10.0) -> None:
+    """Fail if ``figure`` is more than ``factor`` times off ``reference``, an independent
+    measurement of the same thing made by the check (a generous bound: load changes a timing
+    by a few times, timing the wrong thing by orders of magnitude)."""
+    if reference <= 0 or figure <= 0:
+        raise ExerciseError(f"{what} is {figure!r}: a duration must be a positive number of seconds.")
+    if reference / factor <= figure <= reference * factor:
+        return
+    direction = "less" if figure < reference else "more"
+    raise ExerciseError(
+        f"{what} is {figure:.3g} s, but the check timed the same thing just now in "
+        f"{reference:.3g} s: over {factor:g} times {direction}. Does the figure time what the "
+        "task asks, from start to the end of the work (map_async(...) returns at once: wait "
+        "with .get()), with the right pool or executor, one figure per setting?")

@@ -177,3 +177,208 @@ def test_watch_overlap_tells_start_all_then_join_from_one_at_a_time(mp_context) 
     assert checks.watch_overlap(start_all_then_join, 3)[::2] == (3, True)
     result, started, overlapped = checks.watch_overlap(one_at_a_time, 3)
     assert (result, len(started), overlapped) == (3, 3, False)
+
+
+# --- Properties, not examples (issue 10) ------------------------------------------------------
+
+from helpers import workloads  # noqa: E402  (grouped with the tests that patch it)
+
+
+def cubes_in_one_pool(ctx, numbers):
+    with ctx.Pool(2) as pool:
+        return pool.map(workloads.square, numbers, chunksize=1)
+
+
+def cubes_one_pool_per_item(ctx, numbers):
+    results = []
+    for x in numbers:
+        with ctx.Pool(2) as pool:
+            results.append(pool.apply(workloads.square, (x,)))
+    return results
+
+
+def test_calls_recorded_sees_overlap_in_a_pool_and_none_in_a_pool_per_item(mp_context) -> None:
+    with checks.calls_recorded(workloads.square, delay=0.2) as log:
+        assert cubes_in_one_pool(mp_context, [1, 2, 3, 4]) == [1, 4, 9, 16]
+    calls = log.calls
+    assert len(calls) == 4 and len({c.pid for c in calls}) == 2
+    assert checks.max_concurrent(calls) == 2
+    checks.expect_overlap(calls, "one pool")
+    assert workloads.square(3) == 9 and not hasattr(workloads, "_mp_course_original_square")
+
+    with checks.calls_recorded(workloads.square, delay=0.1) as log:
+        assert cubes_one_pool_per_item(mp_context, [1, 2, 3]) == [1, 4, 9]
+    assert len(log.calls) == 3 and checks.max_concurrent(log.calls) == 1
+    with pytest.raises(checks.ExerciseError, match="never 2 at the same time"):
+        checks.expect_overlap(log.calls, "a pool per item")
+
+
+def test_work_done_in_the_notebook_is_named(mp_context) -> None:
+    def inside_a_pool(numbers):
+        with mp_context.Pool(2):
+            return [workloads.square(x) for x in numbers]  # the pool is there, and idle
+
+    with checks.calls_recorded(workloads.square) as log:
+        assert inside_a_pool([1, 2]) == [1, 4]
+    with pytest.raises(checks.ExerciseError, match="notebook's own process"):
+        checks.expect_in_children(log.calls, "inside_a_pool")
+    with pytest.raises(checks.ExerciseError, match="never called"):
+        checks.expect_in_children([], "nothing")
+
+
+def test_calls_recorded_replaces_a_notebook_global_too() -> None:
+    import __main__
+    __main__.imported_square = workloads.square  # as `from helpers.workloads import square`
+    try:
+        with checks.calls_recorded(workloads.square) as log:
+            assert __main__.imported_square(5) == 25
+        assert len(log.calls) == 1 and __main__.imported_square is workloads.square
+    finally:
+        del __main__.imported_square
+
+
+def test_calls_recorded_leaves_an_unimportable_function_to_the_guard() -> None:
+    local = lambda x: x  # noqa: E731
+    with checks.calls_recorded(local) as log:
+        assert local(2) == 2
+    assert log.calls == []
+
+
+def test_expect_start_method_names_a_dodged_method() -> None:
+    checks.expect_start_method([("a", "spawn"), ("b", "spawn")], "spawn", "f()")
+    with pytest.raises(checks.ExerciseError, match=r"\['fork'\], not spawn"):
+        checks.expect_start_method([("a", "fork")], "spawn", "f()")
+    with pytest.raises(checks.ExerciseError, match="no child"):
+        checks.expect_start_method([], "spawn", "f()")
+
+
+def test_nothing_left_passes_a_tidy_answer(mp_context) -> None:
+    with checks.nothing_left("tidy"):
+        cubes_in_one_pool(mp_context, [1, 2])
+        p = mp_context.Process(target=workloads.square, args=(2,))
+        p.start()
+        p.join()
+
+
+def test_nothing_left_names_a_pool_never_closed(mp_context) -> None:
+    with pytest.raises(checks.ExerciseError, match="Pool.* never closed"):
+        with checks.nothing_left("timing"):
+            pool = mp_context.Pool(2)
+            pool.map(workloads.square, [1])
+    assert pool._state != "RUN"
+    checks.expect_no_leftover_processes(timeout=2)
+
+
+def test_nothing_left_names_a_process_waited_for_by_hope(mp_context) -> None:
+    import time
+    with pytest.raises(checks.ExerciseError, match="never joined"):
+        with checks.nothing_left("sleep instead of join"):
+            p = mp_context.Process(target=time.sleep, args=(0,))
+            p.start()
+            time.sleep(1.0 if mp_context.get_start_method() == "spawn" else 0.5)
+            while p.exitcode is None:
+                time.sleep(0.05)
+    assert p.exitcode == 0
+
+
+def test_nothing_left_names_a_listener_handler_and_file_left(tmp_path, mp_context) -> None:
+    import logging
+    from logging.handlers import QueueHandler, QueueListener
+    queue = mp_context.Queue()
+    sink = logging.FileHandler(tmp_path / "log.txt")
+    with pytest.raises(checks.ExerciseError) as failure:
+        with checks.nothing_left("logging"):
+            listener = QueueListener(queue, sink)
+            listener.start()
+            logging.getLogger().addHandler(QueueHandler(queue))
+            logging.getLogger().setLevel(logging.DEBUG if logging.getLogger().level != logging.DEBUG
+                                         else logging.INFO)
+            sink2 = logging.FileHandler(tmp_path / "other.txt")
+            sink2.emit(logging.makeLogRecord({"msg": "x"}))
+    said = str(failure.value)
+    for phrase in ("thread", "listener.stop()", "handler(s) were added to the 'root'",
+                   "root logger's level", "file(s) opened", "other.txt"):
+        assert phrase in said, (phrase, said)
+    assert listener._thread is None and sink2.stream is None
+    assert not [h for h in logging.getLogger().handlers if isinstance(h, QueueHandler)]
+    sink.close()
+
+
+def test_nothing_left_names_a_manager_and_a_block(mp_context) -> None:
+    from multiprocessing import shared_memory
+    with pytest.raises(checks.ExerciseError) as failure:
+        with checks.nothing_left("manager"):
+            manager = mp_context.Manager()
+            manager.dict()
+            block = shared_memory.SharedMemory(create=True, size=16)
+            block.close()
+    assert "manager(s) were never shut down" in str(failure.value)
+    assert "never unlinked" in str(failure.value)
+    with pytest.raises(FileNotFoundError):
+        shared_memory.SharedMemory(name=block.name)
+
+
+def test_nothing_left_lets_the_bodys_own_error_through(mp_context) -> None:
+    with pytest.raises(ZeroDivisionError):
+        with checks.nothing_left("error"):
+            pool = mp_context.Pool(1)
+            1 / 0
+    assert pool._state != "RUN"
+
+
+def test_cell_clock_catches_running_totals() -> None:
+    import time
+    namespace: dict = {}
+    clock = checks.CellClock(("timings",), namespace)
+
+    def cell(body) -> None:
+        clock.pre()
+        body()
+        clock.post()
+
+    def honest() -> None:
+        namespace["timings"] = {}
+        for n in (1, 2, 3):
+            start = time.perf_counter()
+            time.sleep(0.05)
+            namespace["timings"][n] = time.perf_counter() - start
+
+    def running_totals() -> None:
+        namespace["timings"] = {}
+        start = time.perf_counter()
+        for n in (1, 2, 3):
+            time.sleep(0.05)
+            namespace["timings"][n] = time.perf_counter() - start
+
+    cell(honest)
+    assert checks.cell_seconds("timings", clock) >= 0.15
+    checks.expect_within_cell_time(namespace["timings"].values(), "timings", "timings", clock)
+    cell(lambda: None)  # a later cell that does not touch timings
+    checks.expect_within_cell_time(namespace["timings"].values(), "timings", "timings", clock)
+    cell(running_totals)
+    with pytest.raises(checks.ExerciseError, match="add up to .* ran for only"):
+        checks.expect_within_cell_time(namespace["timings"].values(), "timings", "timings", clock)
+
+
+def test_cell_clock_adds_up_cells_that_fill_one_dict() -> None:
+    import time
+    namespace: dict = {"timings": {}}
+    clock = checks.CellClock(("timings",), namespace)
+    for n in (1, 2):
+        clock.pre()
+        start = time.perf_counter()
+        time.sleep(0.05)
+        namespace["timings"][n] = time.perf_counter() - start
+        clock.post()
+    checks.expect_within_cell_time(namespace["timings"].values(), "timings", "timings", clock)
+
+
+def test_same_magnitude_is_generous_but_not_blind() -> None:
+    reference = checks.measure(sum, range(1000), repeats=3)
+    assert reference > 0
+    checks.expect_same_magnitude(0.3, 0.1, "timings[1]")
+    checks.expect_same_magnitude(0.02, 0.1, "timings[1]")
+    with pytest.raises(checks.ExerciseError, match="over 10 times less"):
+        checks.expect_same_magnitude(0.00001, 0.1, "timings[1]")
+    with pytest.raises(checks.ExerciseError, match="over 10 times more"):
+        checks.expect_same_magnitude(5.0, 0.1, "timings[1]")

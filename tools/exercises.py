@@ -7,6 +7,11 @@ regions replaced by a stub, hidden tests removed, outputs cleared.
 
 ``python -m tools.exercises --grade NOTEBOOK ...`` (or ``python3 course.py grade ...``) grades
 learners' notebooks handed in without nbgrader (a git-based classroom).
+
+``python -m tools.exercises --wrong NN_topic [--method M] [NAME ...]`` grades the topic's wrong
+answers of ``tests/wrong_answers/`` (all, or those whose name contains a NAME) the same way,
+one notebook each, and says for each whether the cell it breaks failed with the feedback
+expected: the quick loop for an author who strengthens a check.
 """
 
 from __future__ import annotations
@@ -103,6 +108,43 @@ def grade(submission: Path, start_method: str = "spawn") -> list[tuple[str, floa
             for cell, error in graded_results(executed).items()]
 
 
+def submission_with(answers: dict[str, str], topic: str) -> NotebookNode:
+    """The committed exercise of ``topic`` with its answer cells replaced: the solution's
+    answers, then ``answers`` (grade_id -> source) on top."""
+    solution = read(SOLUTIONS / f"{topic}.ipynb")
+    filled = {grade_id(c): c.source for c in solution.cells
+              if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
+    filled.update(answers)
+    notebook = read(EXERCISES / f"{topic}.ipynb")
+    for cell in notebook.cells:
+        if grade_id(cell) in filled:
+            cell.source = filled[grade_id(cell)]
+    return notebook
+
+
+def grade_wrong_answers(topic: str, method: str = "spawn",
+                        names: list[str] | None = None) -> list[tuple[str, bool, str]]:
+    """Grade each wrong answer of ``topic`` (tests/wrong_answers) under ``method``; return
+    ``(name, caught, what happened)``: caught when the cell it breaks scored 0 with feedback
+    containing the expected phrase."""
+    sys.path.insert(0, str(ROOT))
+    from tests import wrong_answers  # the suite's own list; imported only for this author tool
+
+    outcomes = []
+    for case in wrong_answers.by_topic()[topic]:
+        if names and not any(name in case.name for name in names):
+            continue
+        with tempfile.TemporaryDirectory(prefix="wrong-") as workdir:
+            path = Path(workdir) / f"{topic}.ipynb"
+            nbformat.write(submission_with({case.cell: case.source}, topic), path)
+            results = {cell: error for cell, _, _, error in grade(path, method)}
+        said = results.get(case.fails) or ""
+        caught = bool(said) and case.says in said
+        outcomes.append((case.name, caught, said.splitlines()[0][:300] if said else
+                         f"{case.fails} passed; failed: {[c for c, e in results.items() if e]}"))
+    return outcomes
+
+
 def regenerate(names: list[str] | None = None) -> list[Path]:
     """Write exercises/ from solutions/ (only the notebooks named, if any); return the files
     written."""
@@ -117,7 +159,20 @@ def regenerate(names: list[str] | None = None) -> list[Path]:
 
 
 def main(args: list[str]) -> int:
-    """``[NN_topic ...]`` regenerates exercises; ``--grade NOTEBOOK ...`` grades submissions."""
+    """``[NN_topic ...]`` regenerates exercises; ``--grade NOTEBOOK ...`` grades submissions;
+    ``--wrong NN_topic [--method M] [NAME ...]`` grades the topic's wrong answers."""
+    if args[:1] == ["--wrong"] and len(args) > 1:
+        rest, method = args[2:], "spawn"
+        if "--method" in rest:
+            at = rest.index("--method")
+            method = rest[at + 1]
+            rest = rest[:at] + rest[at + 2:]
+        outcomes = grade_wrong_answers(Path(args[1]).stem, method, rest)
+        for name, caught, said in outcomes:
+            print(f"{'caught' if caught else 'MISSED'}  {name}\n        {said}")
+        missed = sum(not caught for _, caught, _ in outcomes)
+        print(f"{len(outcomes) - missed} caught, {missed} missed (under {method})")
+        return 1 if missed else 0
     if args[:1] != ["--grade"]:
         for path in regenerate(args):
             print("wrote", path.relative_to(ROOT))
