@@ -8,6 +8,7 @@
     python3 course.py links   # rebuild the README's badge and notebook table
     python3 course.py exercises [NN_topic ...]   # regenerate exercises/ from solutions/
     python3 course.py grade NOTEBOOK...   # grade learners' exercises (hidden tests, spawn)
+    python3 course.py wrong NN_topic [--method M] [NAME ...]   # are its wrong answers caught?
 
 Set-up creates the virtual environment ``.venv`` beside this file, installs the pinned
 dependencies of ``requirements.txt`` and the ``helpers`` package (editable) into it, and
@@ -167,6 +168,11 @@ def grade(notebooks: list[str]) -> None:
     exec_in_venv(setup(), ["-m", "tools.exercises", "--grade", *notebooks])
 
 
+def wrong(args: list[str]) -> None:
+    """Grade a topic's wrong answers (tests/wrong_answers) and say which the checks catch."""
+    exec_in_venv(setup(), ["-m", "tools.exercises", "--wrong", *args])
+
+
 def record(notebooks: list[str]) -> None:
     """Execute notebooks in place under spawn, storing the outputs nbval will compare."""
     python = setup()
@@ -233,7 +239,8 @@ def links(_: list[str]) -> None:
 def main(argv: list[str]) -> None:
     commands = {"lab": lab, "test": test,
                 "setup": lambda extra: (setup(), ensure_browser()), "record": record,
-                "links": links, "exercises": exercises, "grade": grade}
+                "links": links, "exercises": exercises, "grade": grade,
+                "wrong": wrong}
     if not argv or argv[0] not in commands:
         sys.exit(__doc__)
     commands[argv[0]](argv[1:])
