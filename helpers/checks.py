@@ -395,8 +395,11 @@ class _Recorder:
             line = json.dumps([os.getpid(), threading.get_ident(),
                                multiprocessing.current_process().name, start, time.time()])
             path = os.path.join(self.folder, f"{os.getpid()}-{threading.get_ident()}.calls")
-            with open(path, "a", encoding="utf-8") as log:
-                log.write(line + "\n")
+            try:
+                with open(path, "a", encoding="utf-8") as log:
+                    log.write(line + "\n")
+            except FileNotFoundError:
+                pass  # the check has ended and removed its folder: a late call goes unrecorded
 
 
 class CallLog:
@@ -878,3 +881,109 @@ def expect_same_magnitude(figure: float, reference: float, what: str,
         f"{reference:.3g} s: over {factor:g} times {direction}. Does the figure time what the "
         "task asks, from start to the end of the work (map_async(...) returns at once: wait "
         "with .get()), with the right pool or executor, one figure per setting?")
+
+
+# --- Process lifetimes (issue 10, exercises 01 and 02: figures of a start + join) -----------
+
+
+@dataclass
+class Lifetime:
+    """One process started inside ``process_lifetimes``: its name, the start method it really
+    used, the ``time.perf_counter()`` instant just before its ``start()`` ran, and the instant
+    just after the first ``join()`` that saw it ended returned (None if it was never joined
+    inside the block)."""
+
+    name: str
+    method: str
+    started: float
+    joined: float | None = None
+
+
+@contextmanager
+def process_lifetimes() -> Iterator[list[Lifetime]]:
+    """Record, in start order, when each process started inside the block was started and
+    when it was joined (see ``Lifetime``), from any thread and under every start method.
+
+    A figure that claims to time ``start()`` + ``join()`` of some of these processes must
+    cover at least the span from the first one's ``started`` to the last one's ``joined``
+    (timing ``start()`` alone gives less), and no more than the code took around them (a total
+    instead of a mean, a clock started before a warm-up child or before an earlier loop).
+
+        with checks.process_lifetimes() as lives:
+            cost = start_cost(3)
+        span = lives[-1].joined - lives[0].started   # cost * 3 >= span
+    """
+    lives: list[Lifetime] = []
+    by_process: dict[multiprocessing.process.BaseProcess, Lifetime] = {}
+    lock = threading.Lock()
+    original_start = multiprocessing.process.BaseProcess.start
+    original_join = multiprocessing.process.BaseProcess.join
+
+    def start(self: multiprocessing.process.BaseProcess) -> None:
+        method = getattr(self, "_start_method", None) or multiprocessing.get_start_method()
+        life = Lifetime(self.name, method, time.perf_counter())
+        with lock:
+            lives.append(life)
+            by_process[self] = life
+        original_start(self)
+
+    def join(self: multiprocessing.process.BaseProcess, timeout: float | None = None) -> None:
+        original_join(self, timeout)
+        ended = time.perf_counter()
+        with lock:
+            life = by_process.get(self)
+        if life is not None and life.joined is None and self.exitcode is not None:
+            life.joined = ended
+
+    multiprocessing.process.BaseProcess.start = start  # type: ignore[method-assign]
+    multiprocessing.process.BaseProcess.join = join  # type: ignore[method-assign]
+    try:
+        yield lives
+    finally:
+        multiprocessing.process.BaseProcess.start = original_start  # type: ignore[method-assign]
+        multiprocessing.process.BaseProcess.join = original_join  # type: ignore[method-assign]
+
+
+# --- Calls recorded across cells (issue 10, exercises 09 and 10: task 3's measurements) ------
+
+
+_RECORDINGS: dict[tuple[str, str], contextlib.ExitStack] = {}
+
+
+def unrecorded(function: Callable[..., Any]) -> Callable[..., Any]:
+    """The function that a ``calls_recorded`` stand-in stands for (``function`` itself if it
+    is none): for a check's own calls, which must not be counted as the learner's."""
+    if isinstance(function, _Recorder):
+        return vars(sys.modules[function.module]).get(_STASH + function.name, function)
+    return function
+
+
+def record_calls_from_now(function: Callable[..., Any]) -> CallLog:
+    """Start ``calls_recorded(function)`` and keep it on until the kernel ends; return its log.
+
+    For a measurement written by the learner as a notebook cell: call this in the topic's
+    set-up cell, let the learner's cell run, and read ``log.calls`` in the test cell (where
+    and how long each call ran). Called again for the same function (the set-up cell run a
+    second time), it ends the earlier recording first, so that a stand-in never stands for
+    another stand-in; ``function`` may be the stand-in itself then.
+
+        fetch_calls = checks.record_calls_from_now(fetch)      # set-up cell
+        ...                                                    # the learner's timing cell
+        in_threads = [c for c in fetch_calls.calls if c.pid == os.getpid()]   # test cell
+    """
+    import atexit
+
+    if isinstance(function, _Recorder):
+        key = (function.module, function.name)
+    else:
+        key = (getattr(function, "__module__", ""), getattr(function, "__name__", ""))
+    earlier = _RECORDINGS.pop(key, None)
+    if earlier is not None:
+        earlier.close()  # puts the original back, in the module and the notebook's globals
+    module = sys.modules.get(key[0])
+    original = unrecorded(getattr(module, key[1], function) if module is not None else function)
+    stack = contextlib.ExitStack()
+    log = stack.enter_context(calls_recorded(original))
+    _RECORDINGS[key] = stack
+    atexit.register(stack.close)
+    return log

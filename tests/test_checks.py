@@ -237,6 +237,15 @@ def test_calls_recorded_replaces_a_notebook_global_too() -> None:
         del __main__.imported_square
 
 
+def test_a_call_after_the_block_ended_runs_unrecorded() -> None:
+    with checks.calls_recorded(workloads.square) as log:
+        kept = __import__("__main__").__dict__.get("kept_square")
+        stand_in = workloads.square  # what a learner's object kept beyond the block holds
+    assert kept is None and log.calls == []
+    assert stand_in(4) == 16  # its log folder is gone: the call still runs, unrecorded
+    assert log.calls == []
+
+
 def test_calls_recorded_leaves_an_unimportable_function_to_the_guard() -> None:
     local = lambda x: x  # noqa: E731
     with checks.calls_recorded(local) as log:
