@@ -116,3 +116,60 @@ WRONG_ANSWERS = [
         "WORTH_A_PROCESS = [n for n in LIMITS if task_seconds[n] < START_COST]\n",
         "test_worth_a_process", "but your own figures say"),
 ]
+
+# New in issue 10: joins and reads by hope that pass with short jobs and fast children, and a
+# start cost that is not the mean cost of a start + join.
+WRONG_ANSWERS += [
+    WrongAnswer(
+        "join(timeout=1) instead of join()", "run_jobs",
+        "import ex01_workers\n"
+        "importlib.reload(ex01_workers)\n\n"
+        "def run_jobs(jobs):\n"
+        "    procs = [multiprocessing.Process(target=ex01_workers.finish_after, args=job, name=name)\n"
+        "             for name, job in jobs.items()]\n"
+        "    for p in procs:\n"
+        "        p.start()\n"
+        "    for p in procs:\n"
+        "        p.join(timeout=1)  # no job takes longer than that\n"
+        "    return {p.name: p.exitcode for p in procs}\n",
+        "test_run_jobs", "join(timeout=...) gives up"),
+    WrongAnswer(
+        "sleep, then drain the queue while it is not empty", "powers_by_process",
+        "def powers_by_process(bases):\n"
+        "    results = multiprocessing.Queue()\n"
+        "    procs = [multiprocessing.Process(target=processes.power_to_queue, args=(b, results),\n"
+        "                                     name=f'power-{b}') for b in bases]\n"
+        "    for p in procs:\n"
+        "        p.start()\n"
+        "    time.sleep(1)  # give the children time to answer\n"
+        "    answers = {}\n"
+        "    while not results.empty():\n"
+        "        name, square = results.get()\n"
+        "        answers[name] = square\n"
+        "    for p in procs:\n"
+        "        p.join()\n"
+        "    return answers\n",
+        "test_powers_by_process", "with children that take"),
+    WrongAnswer(
+        "start_cost returns the total, not the mean", "start_cost",
+        "def start_cost(repeats):\n"
+        "    began = time.perf_counter()\n"
+        "    for i in range(repeats):\n"
+        "        p = multiprocessing.Process(target=time.sleep, args=(0,))\n"
+        "        p.start()\n"
+        "        p.join()\n"
+        "    return time.perf_counter() - began\n",
+        "test_worth_a_process", "the mean per process"),
+    WrongAnswer(
+        "start_cost times start() only, not the join", "start_cost",
+        "def start_cost(repeats):\n"
+        "    total = 0.0\n"
+        "    for i in range(repeats):\n"
+        "        p = multiprocessing.Process(target=time.sleep, args=(0,))\n"
+        "        t0 = time.perf_counter()\n"
+        "        p.start()\n"
+        "        total += time.perf_counter() - t0\n"
+        "        p.join()\n"
+        "    return total / repeats\n",
+        "test_worth_a_process", "from start() until join() returns"),
+]
