@@ -109,3 +109,73 @@ WRONG_ANSWERS = [
         "THREAD_SAFE_CHOICE = 'forkserver'\n",
         "test_start_costs", "but your own figures say"),
 ]
+
+# New in issue 10: a join before the queue is read (it passes while the data is small), a read
+# that hopes the children are done, and start-up figures timed over the warm-up or as running totals.
+WRONG_ANSWERS += [
+    WrongAnswer(
+        "child joined before its queue is read", "setting_seen_under",
+        "import ex02_workers\n"
+        "importlib.reload(ex02_workers)\n\n"
+        "def setting_seen_under(methods):\n"
+        "    seen = {}\n"
+        "    for method in methods:\n"
+        "        ctx = multiprocessing.get_context(method)\n"
+        "        inbox = ctx.Queue()\n"
+        "        child = ctx.Process(target=ex02_workers.report_setting, args=(inbox,))\n"
+        "        child.start()\n"
+        "        child.join()  # wait until it has sent SETTING\n"
+        "        seen[method] = inbox.get()\n"
+        "    return seen\n",
+        "test_setting_seen_under", "larger than a pipe holds"),
+    WrongAnswer(
+        "sleep, then read as many answers as qsize() says", "squares_by_children",
+        "import ex02_fix\n"
+        "importlib.reload(ex02_fix)\n\n"
+        "def squares_by_children(numbers):\n"
+        "    channel = multiprocessing.Queue()\n"
+        "    procs = [multiprocessing.Process(target=ex02_fix.square, args=(x, channel), name=f'square-{x}')\n"
+        "             for x in numbers]\n"
+        "    for p in procs:\n"
+        "        p.start()\n"
+        "    time.sleep(0.5)  # the children need a moment\n"
+        "    answers = dict(channel.get() for _ in range(channel.qsize()))\n"
+        "    for p in procs:\n"
+        "        p.join()\n"
+        "    return [answers[x] for x in numbers]\n",
+        "test_squares_by_children", "with children that take"),
+    WrongAnswer(
+        "clock started once before the loop over methods (running totals)", "time_start_methods",
+        "def time_start_methods(repeats):\n"
+        "    per_start = {}\n"
+        "    began = time.perf_counter()\n"
+        "    for method in METHODS:\n"
+        "        ctx = multiprocessing.get_context(method)\n"
+        "        warm_up = ctx.Process(target=time.sleep, args=(0,))\n"
+        "        warm_up.start()\n"
+        "        warm_up.join()\n"
+        "        for i in range(repeats):\n"
+        "            p = ctx.Process(target=time.sleep, args=(0,))\n"
+        "            p.start()\n"
+        "            p.join()\n"
+        "        per_start[method] = (time.perf_counter() - began) / repeats\n"
+        "    return per_start\n",
+        "test_start_costs", "running totals"),
+    WrongAnswer(
+        "warm-up child timed with the others", "time_start_methods",
+        "def time_start_methods(repeats):\n"
+        "    per_start = {}\n"
+        "    for method in METHODS:\n"
+        "        ctx = multiprocessing.get_context(method)\n"
+        "        began = time.perf_counter()\n"
+        "        warm_up = ctx.Process(target=time.sleep, args=(0,))\n"
+        "        warm_up.start()\n"
+        "        warm_up.join()\n"
+        "        for i in range(repeats):\n"
+        "            p = ctx.Process(target=time.sleep, args=(0,))\n"
+        "            p.start()\n"
+        "            p.join()\n"
+        "        per_start[method] = (time.perf_counter() - began) / repeats\n"
+        "    return per_start\n",
+        "test_start_costs", "warm-up"),
+]
