@@ -92,3 +92,113 @@ WRONG_ANSWERS = [
         "BEST_BATCH = 1000\n",
         "test_best_batch", "but your fastest measurement was"),
 ]
+
+# New in issue 10: answers that passed the one-example checks (no parallelism, joining or
+# draining by hope, the batch size ignored, running totals instead of separate timings).
+WRONG_ANSWERS += [
+    WrongAnswer(
+        "one consumer per number, each joined before the next", "squares_with_consumers",
+        "import ex03_workers\n\n"
+        "def squares_with_consumers(numbers, consumers=2):\n"
+        "    tasks, results = multiprocessing.Queue(), multiprocessing.Queue()\n"
+        "    pairs = []\n"
+        "    for x in numbers:\n"
+        "        worker = multiprocessing.Process(target=ex03_workers.square_until_sentinel,\n"
+        "                                         args=(tasks, results))\n"
+        "        worker.start()\n"
+        "        tasks.put(x)\n"
+        "        tasks.put(None)\n"
+        "        pairs.append(results.get())\n"
+        "        worker.join()\n"
+        "    return sorted(pairs)\n",
+        "test_squares_with_consumers", "one call after another"),
+    WrongAnswer(
+        "consumers joined first, results drained with empty()", "squares_with_consumers",
+        "import ex03_workers\n\n"
+        "def squares_with_consumers(numbers, consumers=2):\n"
+        "    tasks, results = multiprocessing.Queue(), multiprocessing.Queue()\n"
+        "    workers = [multiprocessing.Process(target=ex03_workers.square_until_sentinel,\n"
+        "                                       args=(tasks, results)) for _ in range(consumers)]\n"
+        "    for worker in workers:\n"
+        "        worker.start()\n"
+        "    for x in numbers:\n"
+        "        tasks.put(x)\n"
+        "    for _ in workers:\n"
+        "        tasks.put(None)\n"
+        "    for worker in workers:\n"
+        "        worker.join()  # everything is done now\n"
+        "    pairs = []\n"
+        "    while not results.empty():\n"
+        "        pairs.append(results.get())\n"
+        "    return sorted(pairs)\n",
+        "test_squares_with_consumers", "get one result per number before joining"),
+    WrongAnswer(
+        "a sleep, then results drained with empty()", "squares_with_consumers",
+        "import ex03_workers\n\n"
+        "def squares_with_consumers(numbers, consumers=2):\n"
+        "    tasks, results = multiprocessing.Queue(), multiprocessing.Queue()\n"
+        "    workers = [multiprocessing.Process(target=ex03_workers.square_until_sentinel,\n"
+        "                                       args=(tasks, results)) for _ in range(consumers)]\n"
+        "    for worker in workers:\n"
+        "        worker.start()\n"
+        "    for x in numbers:\n"
+        "        tasks.put(x)\n"
+        "    for _ in workers:\n"
+        "        tasks.put(None)\n"
+        "    time.sleep(0.5)  # give the consumers time to finish\n"
+        "    pairs = []\n"
+        "    while not results.empty():\n"
+        "        pairs.append(results.get())\n"
+        "    for worker in workers:\n"
+        "        worker.join()\n"
+        "    return sorted(pairs)\n",
+        "test_squares_with_consumers", "empty() only says"),
+    WrongAnswer(
+        "producers run one after another", "collect_payloads",
+        "from helpers.queues import put_payload\n\n"
+        "def collect_payloads(sizes):\n"
+        "    lengths = []\n"
+        "    for size in sizes:\n"
+        "        q = multiprocessing.Queue()\n"
+        "        producer = multiprocessing.Process(target=put_payload, args=(q, size))\n"
+        "        producer.start()\n"
+        "        lengths.append(len(q.get()))\n"
+        "        producer.join()\n"
+        "    return sorted(lengths)\n",
+        "test_collect_payloads", "one call after another"),
+    WrongAnswer(
+        "a sleep, then the queue drained with empty()", "collect_payloads",
+        "from helpers.queues import put_payload\n\n"
+        "def collect_payloads(sizes):\n"
+        "    q = multiprocessing.Queue()\n"
+        "    producers = [multiprocessing.Process(target=put_payload, args=(q, size)) for size in sizes]\n"
+        "    for p in producers:\n"
+        "        p.start()\n"
+        "    time.sleep(0.5)  # let the producers put their data\n"
+        "    lengths = []\n"
+        "    while not q.empty():\n"
+        "        lengths.append(len(q.get()))\n"
+        "    for p in producers:\n"
+        "        p.join()\n"
+        "    return sorted(lengths)\n",
+        "test_collect_payloads", "empty() only says"),
+    WrongAnswer(
+        "batch size ignored: one number per message", "ex03_batches",
+        "%%writefile ex03_batches.py\n"
+        "def send_in_batches(q, count, batch):\n"
+        "    for x in range(count):\n"
+        "        q.put([x])\n"
+        "    q.put(None)\n",
+        "test_best_batch", "but batches of"),
+    WrongAnswer(
+        "clock started once before the loop (running totals)", "timings",
+        "COUNT = 10_000\n"
+        "BATCHES = [1, 10, 100, 1000]\n\n"
+        "timings = {}\n"
+        "started = time.perf_counter()\n"
+        "for batch in BATCHES:\n"
+        "    transfer(COUNT, batch)\n"
+        "    timings[batch] = time.perf_counter() - started\n"
+        "BEST_BATCH = min(timings, key=timings.get)\n",
+        "test_best_batch", "Start the clock again for each figure"),
+]
