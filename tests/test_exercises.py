@@ -75,3 +75,14 @@ def test_course_has_enough_graded_and_hidden_cells() -> None:
     topics = [p for p in (ROOT / "notebooks").glob("*.ipynb") if p.stem not in LABS]
     assert len(SOLUTIONS) == len(topics)
     assert len(graded) >= 30 and len(hidden) >= 10, (len(graded), len(hidden))
+
+
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.stem)
+def test_every_task_says_what_its_checks_test(solution) -> None:
+    tasks = [c for c in exercises.read(solution).cells
+             if c.cell_type == "markdown" and c.source.startswith("## Task")]
+    assert len(tasks) >= 3
+    for cell in tasks:
+        heading = cell.source.splitlines()[0]
+        listed = cell.source.partition("**What the checks test:**")[2]
+        assert listed.count("\n- ") >= 2, f"{heading}: list the properties its checks test"
