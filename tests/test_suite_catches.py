@@ -20,7 +20,10 @@ FIXTURES = ROOT / "tests" / "fixtures"
 def run_fixture(name: str, *options: str, env: dict[str, str] | None = None):
     """Run one fixture notebook through the suite; return (exit code, output, seconds, marker)."""
     marker = uuid.uuid4().hex
-    full_env = {**os.environ, "FIXTURE_MARKER": marker, **(env or {})}
+    # The caller's own pytest options (PYTEST_ADDOPTS=--durations=20, -x...) would change
+    # the inner run's output that these tests read: the inner run takes only its own.
+    caller = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
+    full_env = {**caller, "FIXTURE_MARKER": marker, **(env or {})}
     started = time.monotonic()
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
