@@ -1,5 +1,6 @@
-"""Root conftest: load the plugin that runs notebooks under every start method, and give
-the suite the same Ctrl-C handling however it was started."""
+"""Root conftest: load the plugins that run notebooks under every start method and spread
+the suite over every core, and give the suite the same Ctrl-C handling however it was
+started."""
 
 import signal
 
@@ -9,4 +10,4 @@ import signal
 # any child is started, so the caller's disposition cannot change what they see.
 signal.signal(signal.SIGINT, signal.default_int_handler)
 
-pytest_plugins = ["tests.notebook_runs"]
+pytest_plugins = ["tests.notebook_runs", "tests.parallel"]

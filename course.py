@@ -150,11 +150,31 @@ def lab(extra: list[str]) -> None:
                           *extra])
 
 
+def parallel_options(extra: list[str]) -> list[str]:
+    """pytest-xdist's options for a run on every core (tests/parallel.py), or nothing: when
+    the caller chose (-n, --dist, -p no:xdist), on one core, or where a worker cannot have a
+    /dev/shm of its own (tests/isolation.py: Linux as root), which runs serially."""
+    if any(arg.startswith(("-n", "--numprocesses", "--dist")) or arg.endswith("no:xdist")
+           for arg in extra):
+        return []
+    from tests import isolation  # standard library only, like this file
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if (cores or 1) < 2:
+        return []
+    if not isolation.can_isolate():
+        print("The suite runs serially: a parallel worker needs a private /dev/shm "
+              "(Linux, as root).", flush=True)
+        return []
+    return ["-n", str(min(cores, 4)), "--dist", "loadscope"]
+
+
 def test(extra: list[str]) -> None:
-    """Run the whole test suite: unit tests, then every notebook under every start method."""
+    """Run the whole test suite on every core: unit tests, exercises, the classroom round,
+    every notebook under every start method, and the browser runs."""
     python = setup()
     ensure_browser()
-    exec_in_venv(python, ["-m", "pytest", *extra])
+    exec_in_venv(python, ["-m", "pytest", *parallel_options(extra), *extra])
 
 
 def exercises(names: list[str]) -> None:

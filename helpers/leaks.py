@@ -118,11 +118,13 @@ def shm_in_use_by_others(own_pids: set[int]) -> set[str]:
 
     Such an entry belongs to another program (a JupyterLab kernel, another test run), so a
     leak check must neither blame nor remove it. Reads ``/proc/<pid>/maps`` (Linux) and
-    matches by inode: a semaphore is mapped under the temporary name it was created with,
-    which the maps show as deleted, not under the name it is known by.
+    matches by device and inode: a semaphore is mapped under the temporary name it was
+    created with, which the maps show as deleted, not under the name it is known by; and a
+    process in another mount namespace (a parallel test worker) maps files of another
+    ``/dev/shm``, whose inode numbers can repeat ours.
     """
     prefix = f"{SHM_DIR}/"
-    mapped: set[int] = set()
+    mapped: set[tuple[int, int, int]] = set()  # (major, minor, inode)
     for proc_dir in Path("/proc").glob("[0-9]*"):
         if int(proc_dir.name) in own_pids:
             continue
@@ -133,14 +135,16 @@ def shm_in_use_by_others(own_pids: set[int]) -> set[str]:
         for line in maps.splitlines():
             fields = line.split(maxsplit=5)
             if len(fields) == 6 and fields[5].startswith(prefix):
-                mapped.add(int(fields[4]))
+                major, minor = fields[3].split(":")
+                mapped.add((int(major, 16), int(minor, 16), int(fields[4])))
     in_use = set()
     for entry in shm_entries():
         try:
-            if (SHM_DIR / entry).stat().st_ino in mapped:
-                in_use.add(entry)
+            stat = (SHM_DIR / entry).stat()
         except OSError:
             continue
+        if (os.major(stat.st_dev), os.minor(stat.st_dev), stat.st_ino) in mapped:
+            in_use.add(entry)
     return in_use
 
 

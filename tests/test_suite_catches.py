@@ -12,13 +12,16 @@ import uuid
 import pytest
 
 from helpers import leaks, startmethods
+from tests import isolation
 from tests.conftest import ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures"
 
 
-def run_fixture(name: str, *options: str, env: dict[str, str] | None = None):
-    """Run one fixture notebook through the suite; return (exit code, output, seconds, marker)."""
+def run_fixture(name: str | list[str], *options: str, env: dict[str, str] | None = None):
+    """Run fixture notebooks (one name or a list) through the suite; return (exit code,
+    output, seconds, marker)."""
+    names = [name] if isinstance(name, str) else name
     marker = uuid.uuid4().hex
     # The caller's own pytest options (PYTEST_ADDOPTS=--durations=20, -x...) would change
     # the inner run's output that these tests read: the inner run takes only its own.
@@ -27,7 +30,7 @@ def run_fixture(name: str, *options: str, env: dict[str, str] | None = None):
     started = time.monotonic()
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
-         str(FIXTURES / name), *options],
+         *(str(FIXTURES / each) for each in names), *options],
         cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=300,
     )
     return result.returncode, result.stdout + result.stderr, time.monotonic() - started, marker
@@ -104,3 +107,19 @@ def test_without_the_guard_the_notebook_worker_hangs() -> None:
     assert code == 1, output
     assert "Timeout of 10 seconds exceeded" in output
     assert "WorkerNotImportableError" not in output
+
+
+@pytest.mark.skipif(not isolation.can_isolate(),
+                    reason="parallel workers need a private /dev/shm (Linux, as root)")
+def test_side_by_side_a_leak_is_blamed_on_its_own_notebook() -> None:
+    """Two workers, one notebook each, at the same time (python3 course.py test's -n): the
+    leaking notebook fails, the clean one beside it passes, and the leak is cleaned up."""
+    shm_before = leaks.shm_entries()
+    code, output, _, marker = run_fixture(["clean.ipynb", "leaked_shm.ipynb"],
+                                          "--start-methods=spawn", "-n", "2")
+    assert code == 1, output
+    assert "FAILED tests/fixtures/leaked_shm.ipynb::spawn::no leaks" in output
+    assert "shared memory not unlinked at the end of the notebook" in output
+    assert "FAILED tests/fixtures/clean.ipynb" not in output
+    assert "1 failed, 5 passed" in output  # clean: 3 cells + leak check; leaky: 1 cell
+    assert_nothing_left(marker, shm_before)
