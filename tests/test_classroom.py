@@ -56,7 +56,18 @@ def nbgrader(course: Path, *args: str, marker: str) -> None:
     })
     done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env,
                           capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0 and "ERROR" not in done.stderr, done.stderr[-3000:]
+    assert done.returncode == 0 and "ERROR" not in done.stderr, nbgrader_errors(done.stderr)
+
+
+def nbgrader_errors(log: str) -> str:
+    """The parts of nbgrader's log that say what went wrong: each traceback and ERROR line
+    with the lines just before it (the whole log of a round is too long to read)."""
+    lines = log.splitlines()
+    keep: set[int] = set()
+    for number, line in enumerate(lines):
+        if "ERROR" in line or "Traceback" in line or "Error:" in line:
+            keep.update(range(max(0, number - 3), min(len(lines), number + 25)))
+    return "\n".join(lines[n] for n in sorted(keep))[-12000:] or log[-3000:]
 
 
 def submission(release: nbformat.NotebookNode, answers: dict[str, str]) -> nbformat.NotebookNode:
