@@ -21,6 +21,7 @@ Nothing changes outside a kernel, or where the platform has no resource tracker.
 from __future__ import annotations
 
 import functools
+import sys
 import threading
 from typing import Any
 
@@ -62,12 +63,12 @@ def stop_multiprocessing_helpers() -> None:
 
 
 def running_kernel() -> Any | None:
-    """The ipykernel kernel object this code runs in, or None outside a kernel."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return None
-    shell = get_ipython()
+    """The ipykernel kernel object this code runs in, or None outside a kernel.
+
+    Only looks: a process that has not imported IPython (a spawn child, a script) is not in
+    a kernel, and importing it here would give every child an IPython it should not have."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
     return getattr(shell, "kernel", None)
 
 
