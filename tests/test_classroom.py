@@ -5,8 +5,9 @@ every ``solutions/NN_topic.ipynb`` as an assignment; ``nbgrader generate_assignm
 the student version, and ``nbgrader autograde`` grades three kinds of submission under spawn:
 the solution (full marks), the untouched exercise (zero) and the wrong answers kept in
 ``tests/wrong_answers/`` (each loses the marks of the cell it breaks, and that cell's feedback
-names the mistake). Grading under spawn is what a classroom should do: a worker defined in
-the notebook would score full marks under fork and fails everywhere else.
+names the mistake). Each task's wrong answers are one round, in a course of their own.
+Grading under spawn is what a classroom should do: a worker defined in the notebook would
+score full marks under fork and fails everywhere else.
 """
 
 from __future__ import annotations
@@ -33,10 +34,25 @@ WRONG = wrong_answers.by_topic()
 MARKER = "MP_COURSE_CLASSROOM_RUN"
 
 
-@pytest.fixture(scope="module")
-def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def graded_tasks(topic: str) -> list[str]:
+    """The grade ids of a topic's graded test cells, one per task, in notebook order."""
+    solution = exercises.read(ROOT / "solutions" / f"{topic}.ipynb")
+    return [exercises.grade_id(c) for c in solution.cells if exercises.is_graded(c)]
+
+
+# One round per task: its wrong answers, graded in one autograde call (the first task's round
+# also grades the solution and the untouched exercise). Rounds of one topic can then run on
+# different cores, and a round stays short enough for an author's quick loop.
+ROUNDS = [pytest.param(topic, task, index == 0, id=f"{topic}-{task}")
+          for topic in TOPICS
+          for index, task in enumerate(graded_tasks(topic))]
+
+
+@pytest.fixture
+def course(tmp_path: Path) -> Path:
     """An empty nbgrader course: its config, and where its database and exchange go."""
-    root = tmp_path_factory.mktemp("course")
+    root = tmp_path / "course"
+    root.mkdir()
     (root / "nbgrader_config.py").write_text(
         "c = get_config()\n"
         f"c.CourseDirectory.root = {str(root)!r}\n"
@@ -91,10 +107,19 @@ def feedback(course: Path, student: str, topic: str, grade_id: str) -> str:
     return exercises.graded_results(notebook)[grade_id] or ""
 
 
-@pytest.mark.parametrize("topic", TOPICS)
-def test_classroom_round(topic: str, course: Path) -> None:
-    assert WRONG.get(topic, []), f"tests/wrong_answers/wrong_{topic}.py is missing"
-    assert len(WRONG[topic]) >= 10, "at least ten wrong answers per topic"
+def test_every_wrong_answer_belongs_to_a_task() -> None:
+    for topic in TOPICS:
+        assert WRONG.get(topic, []), f"tests/wrong_answers/wrong_{topic}.py is missing"
+        assert len(WRONG[topic]) >= 10, f"{topic}: at least ten wrong answers per topic"
+        tasks = graded_tasks(topic)
+        strays = [case.name for case in WRONG[topic] if case.fails not in tasks]
+        assert not strays, f"{topic}: no graded cell of that name for {strays}"
+
+
+@pytest.mark.parametrize("topic, task, first", ROUNDS)
+def test_classroom_round(topic: str, task: str, first: bool, course: Path) -> None:
+    cases = [(number, case) for number, case in enumerate(WRONG.get(topic, []), 1)
+             if case.fails == task]
     source = course / "source" / topic
     source.mkdir(parents=True)
     shutil.copy(ROOT / "solutions" / f"{topic}.ipynb", source)
@@ -110,9 +135,12 @@ def test_classroom_round(topic: str, course: Path) -> None:
     solution = exercises.read(ROOT / "solutions" / f"{topic}.ipynb")
     answers = {exercises.grade_id(c): c.source for c in solution.cells
                if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
-    submit(course, "solved", topic, submission(release, answers))
-    submit(course, "untouched", topic, release)
-    for number, case in enumerate(WRONG[topic], 1):
+    if first:
+        submit(course, "solved", topic, submission(release, answers))
+        submit(course, "untouched", topic, release)
+    elif not cases:
+        pytest.skip(f"no wrong answer fails {task}")
+    for number, case in cases:
         assert case.cell in answers, f"{case.name}: no answer cell {case.cell!r}"
         submit(course, f"wrong-{number}", topic, submission(release, {**answers, case.cell: case.source}))
     nbgrader(course, "autograde", topic, "--create", marker=marker)
@@ -123,13 +151,14 @@ def test_classroom_round(topic: str, course: Path) -> None:
             graded = gradebook.find_submission_notebook(topic, topic, student)
             return graded.score, graded.max_score, {g.name: g.score for g in graded.grades}
 
-        score, max_score, cells = scores("solved")
-        assert max_score > 0 and score == max_score, (
-            f"the solution scored {score}/{max_score}: {cells}")
-        score, _, cells = scores("untouched")
-        assert score == 0, f"the untouched exercise scored {score}: {cells}"
+        if first:
+            score, max_score, cells = scores("solved")
+            assert max_score > 0 and score == max_score, (
+                f"the solution scored {score}/{max_score}: {cells}")
+            score, _, cells = scores("untouched")
+            assert score == 0, f"the untouched exercise scored {score}: {cells}"
         problems = []
-        for number, case in enumerate(WRONG[topic], 1):
+        for number, case in cases:
             score, max_score, cells = scores(f"wrong-{number}")
             said = feedback(course, f"wrong-{number}", topic, case.fails)
             if not (score < max_score and cells[case.fails] == 0 and case.says in said):
