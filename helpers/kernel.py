@@ -21,6 +21,7 @@ Nothing changes outside a kernel, or where the platform has no resource tracker.
 from __future__ import annotations
 
 import functools
+import multiprocessing
 import sys
 import threading
 from typing import Any
@@ -47,14 +48,17 @@ def _stop_helpers(helpers: list[Any]) -> None:
 
 
 def stop_multiprocessing_helpers() -> None:
-    """Let this process's forkserver and resource tracker end as this process's exit would,
-    and reap them, in a background thread.
+    """Reap this process's children that have ended, and let its forkserver and resource
+    tracker end as this process's exit would, and reap them, in a background thread.
 
     The forkserver is asked to stop (its "alive" pipe is closed) and reaped: a forkserver
     that ipykernel terminates instead stays a zombie that nobody reaps, and ipykernel waits
     for it. Then the tracker's pipe is closed; once no other child holds it, the tracker
     unlinks whatever is still registered and exits, and is reaped. A no-op where neither
     runs."""
+    # Children that ended unjoined (killed, or terminated and never joined) are zombies that
+    # ipykernel would wait for too: reap them, as joining them would.
+    multiprocessing.active_children()
     helpers = [h for h in (_helper("forkserver", "_forkserver"),
                            _helper("resource_tracker", "_resource_tracker")) if h]
     if helpers:

@@ -14,12 +14,15 @@ from helpers import kernel, leaks
 from tests.conftest import kernel_environment
 
 LEAK = """
-import helpers, multiprocessing
+import helpers, multiprocessing, time
 from helpers.workloads import square
 from multiprocessing import shared_memory
 with multiprocessing.Pool(1) as pool:  # under forkserver, the forkserver stays
     pool.map(square, [1])
 segment = shared_memory.SharedMemory(create=True, size=64)  # never unlinked
+killed = multiprocessing.Process(target=time.sleep, args=(60,))
+killed.start()
+killed.kill()  # never joined: a zombie under fork and spawn
 print(segment.name)
 """
 # ipykernel terminates its children with pauses that add up to 14.4 s before it gives up on
