@@ -48,11 +48,9 @@ ROUNDS = [pytest.param(topic, task, index == 0, id=f"{topic}-{task}")
           for index, task in enumerate(graded_tasks(topic))]
 
 
-@pytest.fixture
-def course(tmp_path: Path) -> Path:
-    """An empty nbgrader course: its config, and where its database and exchange go."""
-    root = tmp_path / "course"
-    root.mkdir()
+def configure(root: Path) -> Path:
+    """Make ``root`` an nbgrader course: its config, and where its database and exchange go."""
+    root.mkdir(parents=True, exist_ok=True)
     (root / "nbgrader_config.py").write_text(
         "c = get_config()\n"
         f"c.CourseDirectory.root = {str(root)!r}\n"
@@ -60,6 +58,27 @@ def course(tmp_path: Path) -> Path:
         f"c.CourseDirectory.db_url = {'sqlite:///' + str(root / 'gradebook.db')!r}\n"
         f"c.Exchange.root = {str(root / 'exchange')!r}\n")
     return root
+
+
+@pytest.fixture(scope="session")
+def assignments(tmp_path_factory: pytest.TempPathFactory):
+    """A course per topic with the assignment generated from its solution, made once in each
+    test process (generate_assignment takes seconds) and copied for every round."""
+    made: dict[str, Path] = {}
+
+    def course_with(topic: str, root: Path) -> Path:
+        if topic not in made:
+            template = configure(tmp_path_factory.mktemp(f"assignment-{topic}") / "course")
+            source = template / "source" / topic
+            source.mkdir(parents=True)
+            shutil.copy(ROOT / "solutions" / f"{topic}.ipynb", source)
+            nbgrader(template, "generate_assignment", topic, "--create", "--force",
+                     marker=uuid.uuid4().hex)
+            made[topic] = template
+        shutil.copytree(made[topic], root)
+        return configure(root)  # the copy's own paths
+
+    return course_with
 
 
 def nbgrader(course: Path, *args: str, marker: str) -> None:
@@ -117,14 +136,11 @@ def test_every_wrong_answer_belongs_to_a_task() -> None:
 
 
 @pytest.mark.parametrize("topic, task, first", ROUNDS)
-def test_classroom_round(topic: str, task: str, first: bool, course: Path) -> None:
+def test_classroom_round(topic: str, task: str, first: bool, assignments, tmp_path: Path) -> None:
     cases = [(number, case) for number, case in enumerate(WRONG.get(topic, []), 1)
              if case.fails == task]
-    source = course / "source" / topic
-    source.mkdir(parents=True)
-    shutil.copy(ROOT / "solutions" / f"{topic}.ipynb", source)
+    course = assignments(topic, tmp_path / "course")
     marker = uuid.uuid4().hex
-    nbgrader(course, "generate_assignment", topic, "--create", "--force", marker=marker)
 
     release = exercises.read(course / "release" / topic / f"{topic}.ipynb")
     committed = exercises.read(ROOT / "exercises" / f"{topic}.ipynb")
