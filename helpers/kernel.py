@@ -26,7 +26,7 @@ import sys
 import threading
 from typing import Any
 
-_MARK = "_mp_course_stops_resource_tracker"
+_MARK = "_mp_course_stops_multiprocessing_helpers"
 
 
 def _helper(module: str, attribute: str) -> Any | None:

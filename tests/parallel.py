@@ -21,7 +21,7 @@ import pytest
 
 from tests import isolation
 
-# Longest first (the per-part table in the README's "How the suite runs").
+# Longest first, as measured per part with tools/durations.py on whole runs.
 ORDER = ("tests/test_classroom.py", "tests/test_browser.py", "tests/test_exercises.py",
          ".ipynb", "tests/test_suite_catches.py")
 
