@@ -483,6 +483,32 @@ def calls_recorded(function: Callable[..., Any], *, delay: float = 0.0) -> Itera
         log.close()
 
 
+class SlowReadDict(dict):
+    """A dict whose reads linger after taking the value: held in a manager's server, it
+    widens the gap between a task's read and its write back, so that two tasks that read,
+    change and write back the same entry without taking turns lose one change on any
+    machine, loaded or idle (not only when the scheduler happens to interleave them)."""
+
+    linger = 0.01
+
+    def __getitem__(self, key: Any) -> Any:
+        value = super().__getitem__(key)
+        time.sleep(self.linger)
+        return value
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        value = super().get(key, default)
+        time.sleep(self.linger)
+        return value
+
+
+class SlowReadManager(multiprocessing.managers.SyncManager):
+    """A SyncManager whose ``dict()`` is a ``SlowReadDict`` (every other type as usual)."""
+
+
+SlowReadManager.register("dict", SlowReadDict, multiprocessing.managers.DictProxy)
+
+
 def max_concurrent(calls: list[Call]) -> int:
     """The most calls that ran at the same moment in different processes."""
     most = 0
