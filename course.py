@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Set up the course and open it, or set it up and test it. Needs nothing but Python 3.10+.
+"""Set up the course and open it, or set it up and test it. Needs nothing but Python 3.11+.
 
     python3 course.py lab     # set up, then open JupyterLab on the first notebook
     python3 course.py test    # set up, then run the whole test suite
+    python3 course.py test --python 3.13   # the whole suite on another Python
+    python3 course.py test --all-pythons   # also every notebook on each other tested Python
     python3 course.py setup   # set up only
     python3 course.py record NOTEBOOK...   # re-run notebooks and store their outputs
     python3 course.py links   # rebuild the README's badge and notebook table
@@ -34,23 +36,65 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
-STAMP = VENV / "course-setup.sha256"
+STAMP_NAME = "course-setup.sha256"
 SETUP_FILES = ("requirements.txt", "requirements-dev.txt", "pyproject.toml", "course.py")
 FIRST_NOTEBOOK = "notebooks/00_introduction.ipynb"
+# The Pythons the course supports: the oldest, and those the suite runs on (README, CI).
+OLDEST_PYTHON = (3, 11)
+TESTED_PYTHONS = ("3.11", "3.12", "3.13")
 # The browser the real-browser tests drive (tests/browser.py): Debian's chromium package.
 CHROMIUM = Path("/usr/bin/chromium")
 
 
-def venv_python() -> Path:
-    """The interpreter inside the course's virtual environment."""
+def version_of(python: str | Path) -> str | None:
+    """The full ``sys.version`` of an interpreter, or None when it does not run (a pyenv
+    shim answers only when pyenv selects its version)."""
+    try:
+        done = subprocess.run([str(python), "-c", "import sys; print(sys.version)"],
+                              capture_output=True, text=True, timeout=30)
+    except OSError:
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def major_minor(version: str) -> str:
+    """'3.13' from a ``sys.version`` string."""
+    return ".".join(version.split()[0].split(".")[:2])
+
+
+def find_python(wanted: str) -> Path | None:
+    """The interpreter for ``wanted``: a path, or a version such as 3.13 (found as
+    ``python3.13`` on PATH, else through ``pyenv prefix``); None when there is none."""
+    if os.sep in wanted or (os.altsep and os.altsep in wanted):
+        return Path(wanted) if version_of(wanted) else None
+    candidates = [shutil.which(f"python{wanted}")]
+    if shutil.which("pyenv"):
+        prefix = subprocess.run(["pyenv", "prefix", wanted], capture_output=True, text=True)
+        if prefix.returncode == 0 and prefix.stdout.strip():
+            candidates.append(str(Path(prefix.stdout.strip()) / "bin" / f"python{wanted}"))
+    for candidate in filter(None, candidates):
+        version = version_of(candidate)
+        if version and major_minor(version) == wanted:
+            return Path(candidate)
+    return None
+
+
+def venv_for(version: str) -> Path:
+    """The virtual environment for a Python version: ``.venv`` for the Python running this
+    file, ``.venv-3.13`` and so on for the others."""
+    return VENV if version == major_minor(sys.version) else ROOT / f".venv-{version}"
+
+
+def venv_python(env: Path = VENV) -> Path:
+    """The interpreter inside a virtual environment of the course."""
     if os.name == "nt":
-        return VENV / "Scripts" / "python.exe"
-    return VENV / "bin" / "python"
+        return env / "Scripts" / "python.exe"
+    return env / "bin" / "python"
 
 
-def fingerprint() -> str:
-    """A hash of everything set-up depends on: the set-up files and this Python's version."""
-    digest = hashlib.sha256(sys.version.encode())
+def fingerprint(version: str = sys.version) -> str:
+    """A hash of everything set-up depends on: the set-up files and the Python's version."""
+    digest = hashlib.sha256(version.encode())
     for name in SETUP_FILES:
         digest.update((ROOT / name).read_bytes())
     return digest.hexdigest()
@@ -64,24 +108,44 @@ def run(*args: str | Path) -> None:
         sys.exit(code)
 
 
-def setup() -> Path:
-    """Create or refresh .venv when the set-up files changed; return its Python."""
-    if sys.version_info < (3, 10):
-        sys.exit(f"The course needs Python 3.10 or newer; this is {sys.version.split()[0]}.")
-    wanted = fingerprint()
-    python = venv_python()
-    if python.exists() and STAMP.exists() and STAMP.read_text() == wanted:
+def unsupported(version: tuple[int, ...], executable: str, command: str = "lab") -> str | None:
+    """The sentence that stops the course on a Python it does not support, or None."""
+    if tuple(version[:2]) >= OLDEST_PYTHON:
+        return None
+    oldest = ".".join(map(str, OLDEST_PYTHON))
+    return (f"This course needs Python {oldest} or newer (its tests run on "
+            f"{', '.join(TESTED_PYTHONS)}); {executable} is Python "
+            f"{'.'.join(map(str, version[:3]))}. Install a newer Python (python.org/downloads, "
+            f"your system's packages, or pyenv) and run this command with it, for example "
+            f"`python{TESTED_PYTHONS[-1]} course.py {command}`.")
+
+
+def setup(base: Path | None = None) -> Path:
+    """Create or refresh the virtual environment of ``base`` (default: the Python running
+    this file) when the set-up files changed; return its Python."""
+    version = version_of(base) if base else sys.version
+    if version is None:
+        sys.exit(f"{base} does not run.")
+    env = venv_for(major_minor(version))
+    stamp = env / STAMP_NAME
+    wanted = fingerprint(version)
+    python = venv_python(env)
+    if python.exists() and stamp.exists() and stamp.read_text() == wanted:
         return python
     started = time.monotonic()
     if not python.exists():
-        print(f"Creating the virtual environment {VENV} ...", flush=True)
-        venv.EnvBuilder(with_pip=True).create(VENV)
+        print(f"Creating the virtual environment {env} ...", flush=True)
+        if base is None:
+            venv.EnvBuilder(with_pip=True).create(env)
+        else:
+            run(base, "-m", "venv", env)
     run(python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
         "-r", "requirements.txt", "-r", "requirements-dev.txt")
     run(python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
         "--no-deps", "-e", ".")
-    STAMP.write_text(wanted)
-    print(f"Set-up done in {time.monotonic() - started:.0f} s.", flush=True)
+    stamp.write_text(wanted)
+    print(f"Set-up of {env.name} (Python {major_minor(version)}) done in "
+          f"{time.monotonic() - started:.0f} s.", flush=True)
     return python
 
 
@@ -169,12 +233,58 @@ def parallel_options(extra: list[str]) -> list[str]:
     return ["-n", str(min(cores, 4)), "--dist", "loadscope"]
 
 
+def chosen_python(extra: list[str]) -> tuple[str | None, list[str]]:
+    """The ``--python VERSION_OR_PATH`` of the test command (``all`` for ``--all-pythons``),
+    and the other arguments."""
+    if "--all-pythons" in extra:
+        return "all", [arg for arg in extra if arg != "--all-pythons"]
+    for i, arg in enumerate(extra):
+        if arg == "--python" and i + 1 < len(extra):
+            return extra[i + 1], extra[:i] + extra[i + 2:]
+        if arg.startswith("--python="):
+            return arg.split("=", 1)[1], extra[:i] + extra[i + 1:]
+    return None, extra
+
+
+def other_pythons() -> list[str]:
+    """``--other-pythons`` for pytest (tests/notebook_runs.py): every other tested Python
+    this machine has, set up, as VERSION=PATH; says which it does not have."""
+    found = []
+    for version in TESTED_PYTHONS:
+        if version == major_minor(sys.version):
+            continue
+        interpreter = find_python(version)
+        if interpreter is None:
+            print(f"No Python {version} on this machine: the notebooks' run on it is skipped.",
+                  flush=True)
+            continue
+        found.append(f"{version}={setup(interpreter)}")
+    return ["--other-pythons", ",".join(found)] if found else []
+
+
 def test(extra: list[str]) -> None:
     """Run the whole test suite on every core: unit tests, exercises, the classroom round,
-    every notebook under every start method, and the browser runs."""
-    python = setup()
+    every notebook under every start method, and the browser runs. With ``--all-pythons``,
+    also every notebook under spawn on each other tested Python the machine has; with
+    ``--python 3.13`` (a version or an interpreter's path), the whole suite on that Python."""
+    wanted, extra = chosen_python(extra)
+    if wanted is None:
+        python, others = setup(), []
+    elif wanted == "all":
+        python, others = setup(), other_pythons()
+    else:
+        interpreter = find_python(wanted)
+        if interpreter is None:
+            sys.exit(f"No Python {wanted} found (tried python{wanted} on PATH and "
+                     f"`pyenv prefix {wanted}`); give a version this machine has, or the "
+                     "path of an interpreter.")
+        refusal = unsupported(tuple(map(int, major_minor(version_of(interpreter)).split("."))),
+                              str(interpreter), "test")
+        if refusal:
+            sys.exit(refusal)
+        python, others = setup(interpreter), []
     ensure_browser()
-    exec_in_venv(python, ["-m", "pytest", *parallel_options(extra), *extra])
+    exec_in_venv(python, ["-m", "pytest", *parallel_options(extra), *others, *extra])
 
 
 def exercises(names: list[str]) -> None:
@@ -257,6 +367,9 @@ def links(_: list[str]) -> None:
 
 
 def main(argv: list[str]) -> None:
+    refusal = unsupported(sys.version_info, sys.executable, argv[0] if argv else "lab")
+    if refusal:
+        sys.exit(refusal)
     commands = {"lab": lab, "test": test,
                 "setup": lambda extra: (setup(), ensure_browser()), "record": record,
                 "links": links, "exercises": exercises, "grade": grade,

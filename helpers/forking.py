@@ -134,6 +134,14 @@ def forkserver_preloads_main(version: Sequence[int] | None = None) -> bool:
     return release >= (3, 13, 8)
 
 
+def plain_environment() -> dict[str, str]:
+    """This process's environment for a child Python whose output a cell reads: with
+    ``PYTHON_COLORS=0``. A Jupyter kernel sets ``FORCE_COLOR=1`` for the programs it starts,
+    and Python 3.13 and later then write tracebacks with colour escape codes, which a
+    notebook shows in colour but a search for ``FileNotFoundError`` at a line's start misses."""
+    return {**os.environ, "PYTHON_COLORS": "0"}
+
+
 @dataclass
 class ScriptRun:
     """What a script run by ``run_script`` did: exit code, output, and whether it was killed."""
@@ -175,7 +183,7 @@ def run_script(path: str | os.PathLike[str], *args: str, timeout: float = 30.0) 
 def _run_under_watchdog(path: Path, args: Sequence[str], timeout: float) -> ScriptRun:
     """``run_script`` without the clean-up of semaphores."""
     posix = os.name == "posix"
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    env = {k: v for k, v in plain_environment().items() if k != "PYTHONUNBUFFERED"}
     proc = subprocess.Popen(
         [sys.executable, str(path), *args],
         cwd=path.parent,

@@ -1,7 +1,9 @@
 """pytest plugin: run every notebook with strict nbval under each start method, then check leaks.
 
 For each collected ``.ipynb`` it makes one nbval run per start method, named
-``path/to/nb.ipynb::<method>``, so every failure names its method. Each run
+``path/to/nb.ipynb::<method>``, so every failure names its method, and with
+``--other-pythons`` one more per other interpreter, ``path/to/nb.ipynb::spawn-python3.13``
+(``python3 course.py test`` passes every other tested Python the machine has). Each run
 
 * starts its kernel from this environment without ``PYTEST_CURRENT_TEST`` (ipykernel stops
   capturing children's output when it sees that variable) and with ``MP_START_METHOD`` set;
@@ -27,7 +29,8 @@ import uuid
 from pathlib import Path
 
 import pytest
-from nbval.kernel import CURRENT_ENV_KERNEL_NAME, RunningKernel, start_new_kernel
+from jupyter_client.manager import KernelManager
+from nbval.kernel import CURRENT_ENV_KERNEL_NAME, NbvalKernelspecManager, RunningKernel
 from nbval.plugin import IPyNbFile
 
 from helpers import leaks, startmethods
@@ -45,6 +48,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="comma-separated start methods to run notebooks under "
         f"(default: ${startmethods.ENV_VAR} if set, else every method the platform has)",
     )
+    parser.addoption(
+        "--other-pythons",
+        default="",
+        help="comma-separated VERSION=INTERPRETER pairs: run every notebook once more with a "
+        "kernel of each (an environment with the course installed), under "
+        "--other-pythons-method; `python3 course.py test` sets them up",
+    )
+    parser.addoption(
+        "--other-pythons-method",
+        default="spawn",
+        help="the start method of the runs on --other-pythons (default: spawn, the method "
+        "that needs everything a notebook sends to pickle)",
+    )
+
+
+def other_pythons(config: pytest.Config) -> list[tuple[str, str]]:
+    """The (version, interpreter) pairs of ``--other-pythons``."""
+    pairs = config.getoption("--other-pythons")
+    return [tuple(pair.split("=", 1)) for pair in pairs.split(",") if pair]
 
 
 def start_methods(config: pytest.Config) -> list[str]:
@@ -64,25 +86,49 @@ class Notebook(pytest.File):
     """A notebook file: one strict nbval run of it per start method."""
 
     def collect(self):
-        for method in start_methods(self.config):
+        runs = [(method, None, method) for method in start_methods(self.config)]
+        method = self.config.getoption("--other-pythons-method")
+        runs += [(method, python, f"{method}-python{version}")
+                 for version, python in other_pythons(self.config)]
+        for method, python, name in runs:
             run = NotebookRun.from_parent(
-                self, path=self.path, name=method, nodeid=f"{self.nodeid}::{method}"
+                self, path=self.path, name=name, nodeid=f"{self.nodeid}::{name}"
             )
             run.start_method = method
+            run.python = python
             yield run
+
+
+class InterpreterKernelSpecs(NbvalKernelspecManager):
+    """nbval's kernel of this environment, or the same kernel run by another interpreter."""
+
+    python: str | None = None
+
+    def get_kernel_spec(self, kernel_name: str):
+        spec = super().get_kernel_spec(kernel_name)
+        if self.python:
+            spec.argv = [self.python, *spec.argv[1:]]
+        return spec
 
 
 class CourseKernel(RunningKernel):
     """An nbval kernel started with a chosen environment and shut down gracefully."""
 
-    def __init__(self, kernel_name: str, cwd: str, startup_timeout: float, env: dict[str, str]):
-        self.km, self.kc = start_new_kernel(
-            startup_timeout=startup_timeout,
-            kernel_name=kernel_name,
-            stderr=open(os.devnull, "w"),
-            cwd=cwd,
-            env=env,
-        )
+    def __init__(self, cwd: str, startup_timeout: float, env: dict[str, str],
+                 python: str | None = None):
+        # nbval's start_new_kernel, with the interpreter chosen (None: this environment's).
+        specs = InterpreterKernelSpecs()
+        specs.python = python
+        self.km = KernelManager(kernel_name=CURRENT_ENV_KERNEL_NAME, kernel_spec_manager=specs)
+        self.km.start_kernel(stderr=open(os.devnull, "w"), cwd=cwd, env=env)
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        try:
+            self.kc.wait_for_ready(timeout=startup_timeout)
+        except RuntimeError:
+            self.kc.stop_channels()
+            self.km.shutdown_kernel()
+            raise
         self.pid = self.km.provisioner.process.pid
         self._ensure_iopub_up()
 
@@ -103,6 +149,7 @@ class NotebookRun(IPyNbFile):
     """One notebook under one start method, followed by a leak check."""
 
     start_method: str = ""
+    python: str | None = None  # another interpreter's kernel (--other-pythons), or this one
 
     def setup(self) -> None:
         self.run_id = uuid.uuid4().hex
@@ -111,10 +158,10 @@ class NotebookRun(IPyNbFile):
         env = kernel_environment(**{startmethods.ENV_VAR: self.start_method,
                                     RUN_MARKER: self.run_id})
         self.kernel = CourseKernel(
-            CURRENT_ENV_KERNEL_NAME,
             cwd=str(self.path.parent),
             startup_timeout=float(self.config.option.nbval_kernel_startup_timeout),
             env=env,
+            python=self.python,
         )
         self.setup_sanitize_files()
 
@@ -186,7 +233,7 @@ class LeakCheck(pytest.Item):
         leaks.remove_shm(left)
 
         if problems:
-            raise LeakError(f"[start method: {run.start_method}] " + "\n".join(problems))
+            raise LeakError(f"[{run.name}] " + "\n".join(problems))
 
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, LeakError):

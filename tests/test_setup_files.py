@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
+import subprocess
+import time
 from urllib.parse import urlsplit
 
+import pytest
 import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -14,19 +18,11 @@ import course
 from tests.conftest import ROOT
 
 
-def pip_pins(python_version: str) -> dict[str, str]:
-    """The pins of requirements.txt that apply to ``python_version`` (markers evaluated)."""
-    pins = {}
-    for line in (ROOT / "requirements.txt").read_text().splitlines():
-        line = line.split("#")[0].strip()
-        if line:
-            requirement = Requirement(line)
-            if requirement.marker and not requirement.marker.evaluate(
-                    {"python_version": python_version}):
-                continue
-            (spec,) = requirement.specifier
-            pins[canonicalize_name(requirement.name)] = spec.version
-    return pins
+def requirement_lines() -> list[str]:
+    """The requirement lines of requirements.txt, without comments."""
+    lines = (line.split("#")[0].strip()
+             for line in (ROOT / "requirements.txt").read_text().splitlines())
+    return [line for line in lines if line]
 
 
 def conda_env() -> dict:
@@ -35,18 +31,14 @@ def conda_env() -> dict:
     return env
 
 
-def conda_pins() -> dict[str, str]:
-    pins = {}
-    for dep in conda_env()["dependencies"]:
-        if isinstance(dep, str) and dep.split("=")[0] not in ("python", "pip"):
-            name, version = dep.split("=", 1)
-            pins[canonicalize_name(name)] = version.strip()
-    return pins
-
-
 def conda_python() -> str:
     (python,) = [d for d in conda_env()["dependencies"] if str(d).startswith("python=")]
     return python.split("=", 1)[1]
+
+
+def binder_pip_lines() -> list[str]:
+    (section,) = [d["pip"] for d in conda_env()["dependencies"] if isinstance(d, dict)]
+    return section
 
 
 def test_requirements_are_all_pinned_exactly() -> None:
@@ -57,14 +49,39 @@ def test_requirements_are_all_pinned_exactly() -> None:
         ), line
 
 
-def test_environment_yml_pins_what_requirements_pin() -> None:
-    assert conda_pins() == pip_pins(conda_python())
+def test_conda_supplies_only_python_and_pip_and_pip_installs_requirements_txt() -> None:
+    assert [d for d in conda_env()["dependencies"] if isinstance(d, str)] == [
+        f"python={conda_python()}", "pip"]
+    assert binder_pip_lines() == requirement_lines()
+    names = {canonicalize_name(Requirement(line).name) for line in requirement_lines()}
     assert {"jupyterlab", "ipywidgets", "nbval", "requests", "matplotlib", "psutil", "tqdm",
-            "pytest"} <= set(conda_pins())
+            "pytest"} <= names
 
 
-def test_every_supported_python_gets_one_pin_of_each_package() -> None:
-    assert set(pip_pins("3.10")) == set(pip_pins("3.13")) == set(conda_pins())
+def test_binder_runs_the_newest_python_the_suite_passes_on() -> None:
+    assert conda_python() == course.TESTED_PYTHONS[-1]
+
+
+def test_binders_pins_are_what_pip_installed_here_with_binders_python(tmp_path) -> None:
+    """Resolve environment.yml's pip section, offline, in the course's environment of the
+    Python Binder runs: pip must find every pinned version already installed there (so
+    every version Binder installs is one the suite ran with)."""
+    python = course.venv_python(course.venv_for(conda_python()))
+    if not python.exists():
+        pytest.skip(f"no environment of Python {conda_python()} here ({python}); "
+                    "`python3 course.py test` sets one up where that Python is installed")
+    wanted = tmp_path / "binder-requirements.txt"
+    wanted.write_text("\n".join(binder_pip_lines()) + "\n")
+    done = subprocess.run(
+        [str(python), "-m", "pip", "install", "--dry-run", "--no-index", "--quiet",
+         "--disable-pip-version-check", "--report", "-", "-r", str(wanted)],
+        capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["install"] == [], [item["metadata"]["name"] for item in report["install"]]
+    version = subprocess.run([str(python), "-c", "import sys; print(sys.version_info[:2])"],
+                             capture_output=True, text=True).stdout.strip()
+    assert version == str(tuple(map(int, conda_python().split("."))))
 
 
 def test_binder_installs_helpers_after_the_environment() -> None:
@@ -109,3 +126,32 @@ def test_every_readme_link_into_the_repository_points_at_a_file_that_exists() ->
     assert set(notebooks) <= set(paths)  # every notebook is linked
     for path in paths:
         assert (ROOT / path).is_file(), path
+
+
+def test_an_unsupported_python_is_refused_with_a_sentence() -> None:
+    assert course.unsupported((3, 11, 0), "python3") is None
+    assert course.unsupported((3, 13, 0), "python3") is None
+    said = course.unsupported((3, 10, 13), "/usr/bin/python3.10", "test")
+    assert said and "Python 3.11 or newer" in said and "3.10.13" in said
+    assert "course.py test" in said
+
+
+@pytest.mark.parametrize("command", ["lab", "test"])
+def test_both_readme_commands_stop_at_once_on_python_3_10(command: str) -> None:
+    old = course.find_python("3.10")
+    if old is None:
+        pytest.skip("no Python 3.10 on this machine")
+    started = time.monotonic()
+    done = subprocess.run([str(old), str(ROOT / "course.py"), command],
+                          capture_output=True, text=True, timeout=30)
+    elapsed = time.monotonic() - started
+    assert done.returncode != 0 and done.stdout == ""
+    assert "needs Python 3.11 or newer" in done.stderr and "pip" not in done.stderr
+    assert elapsed < 5.0, f"took {elapsed:.2f} s"  # 0.2 s idle; no set-up ran
+
+
+def test_the_test_command_reads_its_python_switches() -> None:
+    assert course.chosen_python(["-x", "--python", "3.13", "-k", "a"]) == ("3.13", ["-x", "-k", "a"])
+    assert course.chosen_python(["--python=/usr/bin/python3"]) == ("/usr/bin/python3", [])
+    assert course.chosen_python(["--all-pythons", "-x"]) == ("all", ["-x"])
+    assert course.chosen_python(["-x"]) == (None, ["-x"])
