@@ -233,7 +233,8 @@ class LeakCheck(pytest.Item):
         leaks.remove_shm(left)
 
         if problems:
-            raise LeakError(f"[{run.name}] " + "\n".join(problems))
+            kernel = f", kernel: {run.python}" if run.python else ""
+            raise LeakError(f"[start method: {run.start_method}{kernel}] " + "\n".join(problems))
 
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, LeakError):

@@ -69,7 +69,8 @@ def test_binders_pins_are_what_pip_installed_here_with_binders_python(tmp_path) 
     python = course.venv_python(course.venv_for(conda_python()))
     if not python.exists():
         pytest.skip(f"no environment of Python {conda_python()} here ({python}); "
-                    "`python3 course.py test` sets one up where that Python is installed")
+                    "`python3 course.py test --all-pythons` (or `--python VERSION`) sets one up where "
+                    "that Python is installed")
     wanted = tmp_path / "binder-requirements.txt"
     wanted.write_text("\n".join(binder_pip_lines()) + "\n")
     done = subprocess.run(
