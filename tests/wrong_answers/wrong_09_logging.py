@@ -242,7 +242,7 @@ WRONG_ANSWERS = [
         "        cubes = pool.map(ex09_fix.cube_and_log, numbers)\n"
         "    listener.stop()\n"
         "    return cubes, sorted(collector.messages())\n",
-        "test_logged_cubes", "with a slow listener"),
+        "test_logged_cubes", "terminate()"),
     WrongAnswer(
         "handler left on the parent's 'ex09.cubes' logger", "logged_cubes",
         "import ex09_fix\n\n"
