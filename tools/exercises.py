@@ -108,12 +108,27 @@ def grade(submission: Path, start_method: str = "spawn") -> list[tuple[str, floa
             for cell, error in graded_results(executed).items()]
 
 
-def submission_with(answers: dict[str, str], topic: str) -> NotebookNode:
+def solution_answers(solution: NotebookNode, before: str | None = None) -> dict[str, str]:
+    """The solution's answer cells (grade_id -> source). With ``before`` (a graded cell's
+    grade_id), only the answers that come before that cell: a hand-in that stops after that
+    task, its later answer cells left as released. A wrong answer to a task is graded that
+    way, since only that task's cell is judged and the later tasks' checks would only cost
+    time."""
+    answers = {}
+    for cell in solution.cells:
+        if before is not None and grade_id(cell) == before:
+            break
+        if cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
+            answers[grade_id(cell)] = cell.source
+    return answers
+
+
+def submission_with(answers: dict[str, str], topic: str,
+                    before: str | None = None) -> NotebookNode:
     """The committed exercise of ``topic`` with its answer cells replaced: the solution's
-    answers, then ``answers`` (grade_id -> source) on top."""
-    solution = read(SOLUTIONS / f"{topic}.ipynb")
-    filled = {grade_id(c): c.source for c in solution.cells
-              if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
+    answers (only those before the graded cell ``before``, if given), then ``answers``
+    (grade_id -> source) on top."""
+    filled = solution_answers(read(SOLUTIONS / f"{topic}.ipynb"), before)
     filled.update(answers)
     notebook = read(EXERCISES / f"{topic}.ipynb")
     for cell in notebook.cells:
@@ -136,7 +151,7 @@ def grade_wrong_answers(topic: str, method: str = "spawn",
             continue
         with tempfile.TemporaryDirectory(prefix="wrong-") as workdir:
             path = Path(workdir) / f"{topic}.ipynb"
-            nbformat.write(submission_with({case.cell: case.source}, topic), path)
+            nbformat.write(submission_with({case.cell: case.source}, topic, case.fails), path)
             results = {cell: error for cell, _, _, error in grade(path, method)}
         said = results.get(case.fails) or ""
         caught = bool(said) and case.says in said
