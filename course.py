@@ -215,9 +215,10 @@ def lab(extra: list[str]) -> None:
 
 
 def parallel_options(extra: list[str]) -> list[str]:
-    """pytest-xdist's options for a run on every core (tests/parallel.py), or nothing: when
-    the caller chose (-n, --dist, -p no:xdist), on one core, or where a worker cannot have a
-    /dev/shm of its own (tests/isolation.py: Linux as root), which runs serially."""
+    """pytest-xdist's options for a run on every core, two workers per core (tests/parallel.py),
+    or nothing: when the caller chose (-n, --dist, -p no:xdist), on one core, or where a
+    worker cannot have a /dev/shm of its own (tests/isolation.py: Linux as root), which runs
+    serially."""
     if any(arg.startswith(("-n", "--numprocesses", "--dist")) or arg.endswith("no:xdist")
            for arg in extra):
         return []
@@ -230,7 +231,10 @@ def parallel_options(extra: list[str]) -> list[str]:
         print("The suite runs serially: a parallel worker needs a private /dev/shm "
               "(Linux, as root).", flush=True)
         return []
-    return ["-n", str(min(cores, 4)), "--dist", "loadscope"]
+    # Two workers per core: much of the suite waits rather than computes (a watchdog that
+    # catches a deadlocked wrong answer, a child that sleeps on purpose, a kernel starting),
+    # and a second worker per core fills those waits. Every check holds under that load.
+    return ["-n", str(min(2 * cores, 8)), "--dist", "loadscope"]
 
 
 def chosen_python(extra: list[str]) -> tuple[str | None, list[str]]:
