@@ -2,9 +2,10 @@
 """Set up the course and open it, or set it up and test it. Needs nothing but Python 3.11+.
 
     python3 course.py lab     # set up, then open JupyterLab on the first notebook
-    python3 course.py test    # set up, then run the whole test suite
+    python3 course.py test    # set up, then run the whole test suite (and every notebook
+                              # on each other tested Python this machine has)
+    python3 course.py test --this-python   # leave the other Pythons out (the quick loop)
     python3 course.py test --python 3.13   # the whole suite on another Python
-    python3 course.py test --all-pythons   # also every notebook on each other tested Python
     python3 course.py setup   # set up only
     python3 course.py record NOTEBOOK...   # re-run notebooks and store their outputs
     python3 course.py links   # rebuild the README's badge and notebook table
@@ -32,6 +33,7 @@ import subprocess
 import sys
 import time
 import venv
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -238,10 +240,10 @@ def parallel_options(extra: list[str]) -> list[str]:
 
 
 def chosen_python(extra: list[str]) -> tuple[str | None, list[str]]:
-    """The ``--python VERSION_OR_PATH`` of the test command (``all`` for ``--all-pythons``),
-    and the other arguments."""
-    if "--all-pythons" in extra:
-        return "all", [arg for arg in extra if arg != "--all-pythons"]
+    """The ``--python VERSION_OR_PATH`` of the test command (``this`` for ``--this-python``,
+    None when neither is given), and the other arguments."""
+    if "--this-python" in extra:
+        return "this", [arg for arg in extra if arg != "--this-python"]
     for i, arg in enumerate(extra):
         if arg == "--python" and i + 1 < len(extra):
             return extra[i + 1], extra[:i] + extra[i + 2:]
@@ -250,10 +252,11 @@ def chosen_python(extra: list[str]) -> tuple[str | None, list[str]]:
     return None, extra
 
 
-def other_pythons() -> list[str]:
-    """``--other-pythons`` for pytest (tests/notebook_runs.py): every other tested Python
-    this machine has, set up, as VERSION=PATH; says which it does not have."""
-    found = []
+def setup_with_others() -> tuple[Path, list[str]]:
+    """Set up this Python's environment and, at the same time, one for every other tested
+    Python this machine has (saying which it lacks); return this one's Python and
+    ``--other-pythons VERSION=PATH,...`` for pytest (tests/notebook_runs.py), or nothing."""
+    others = {}
     for version in TESTED_PYTHONS:
         if version == major_minor(sys.version):
             continue
@@ -261,21 +264,29 @@ def other_pythons() -> list[str]:
         if interpreter is None:
             print(f"No Python {version} on this machine: the notebooks' run on it is skipped.",
                   flush=True)
-            continue
-        found.append(f"{version}={setup(interpreter)}")
-    return ["--other-pythons", ",".join(found)] if found else []
+        else:
+            others[version] = interpreter
+    # pip mostly unpacks and compiles: the environments are built side by side, one per core.
+    with ThreadPoolExecutor(max_workers=len(others) + 1) as builders:
+        mine = builders.submit(setup)
+        theirs = {version: builders.submit(setup, interpreter)
+                  for version, interpreter in others.items()}
+        python = mine.result()  # a failed set-up (SystemExit) is re-raised here
+        found = [f"{version}={built.result()}" for version, built in theirs.items()]
+    return python, (["--other-pythons", ",".join(found)] if found else [])
 
 
 def test(extra: list[str]) -> None:
     """Run the whole test suite on every core: unit tests, exercises, the classroom round,
-    every notebook under every start method, and the browser runs. With ``--all-pythons``,
-    also every notebook under spawn on each other tested Python the machine has; with
-    ``--python 3.13`` (a version or an interpreter's path), the whole suite on that Python."""
+    every notebook under every start method, the browser runs, and every notebook under
+    spawn on each other tested Python the machine has. With ``--this-python``, not the other
+    Pythons; with ``--python 3.13`` (a version or an interpreter's path), the whole suite on
+    that Python only."""
     wanted, extra = chosen_python(extra)
     if wanted is None:
+        python, others = setup_with_others()
+    elif wanted == "this":
         python, others = setup(), []
-    elif wanted == "all":
-        python, others = setup(), other_pythons()
     else:
         interpreter = find_python(wanted)
         if interpreter is None:

@@ -116,6 +116,28 @@ def ignore_sigterm_then_wait(ready: Any, timeout: float) -> None:
     time.sleep(timeout)
 
 
+def wait_then_tidy_up(ready: Any, said: Any, timeout: float) -> None:
+    """Set the event ``ready``, then sleep up to ``timeout`` seconds; say on the queue ``said``
+    whether a ``KeyboardInterrupt`` arrived and that the ``finally`` block ran.
+
+    Shows which way of stopping a child lets its clean-up run: ``interrupt()`` (Python 3.14+,
+    SIGINT) raises ``KeyboardInterrupt`` in it, so ``finally`` runs; ``terminate()``
+    (SIGTERM) and ``kill()`` (SIGKILL) end it where it stands. Python's own SIGINT handler
+    is put back first: a parent started in the background ignores SIGINT, and its children
+    inherit that. On the interrupt it exits with code 1, as an uncaught ``KeyboardInterrupt``
+    would, without printing a traceback (the documented way: catch it, then exit).
+    """
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    ready.set()
+    try:
+        time.sleep(timeout)
+    except KeyboardInterrupt:
+        said.put("KeyboardInterrupt")
+        sys.exit(1)
+    finally:
+        said.put("finally ran")
+
+
 def try_to_start_a_child(results: Any) -> None:
     """Try to start a child process and put ``(exception type, message)`` or ``None`` on
     ``results``. A daemonic process is not allowed to have children."""

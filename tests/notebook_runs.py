@@ -3,8 +3,8 @@
 For each collected ``.ipynb`` it makes one nbval run per start method, named
 ``path/to/nb.ipynb::<method>``, so every failure names its method, and with
 ``--other-pythons`` one more per other interpreter, ``path/to/nb.ipynb::spawn-python3.13``
-(``python3 course.py test --all-pythons`` passes every other tested Python the machine
-has). Each run
+(``python3 course.py test`` passes every other tested Python the machine has, unless
+told ``--this-python``). Each run
 
 * starts its kernel from this environment without ``PYTEST_CURRENT_TEST`` (ipykernel stops
   capturing children's output when it sees that variable) and with ``MP_START_METHOD`` set;
@@ -54,7 +54,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="",
         help="comma-separated VERSION=INTERPRETER pairs: run every notebook once more with a "
         "kernel of each (an environment with the course installed), under "
-        "--other-pythons-method; `python3 course.py test --all-pythons` sets them up",
+        "--other-pythons-method; `python3 course.py test` sets them up",
     )
     parser.addoption(
         "--other-pythons-method",

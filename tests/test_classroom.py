@@ -3,7 +3,8 @@
 A throw-away nbgrader course (gradebook database and exchange in a temporary directory) gets
 every ``solutions/NN_topic.ipynb`` as an assignment; ``nbgrader generate_assignment`` makes
 the student version, and ``nbgrader autograde`` grades three kinds of submission under spawn:
-the solution (full marks), the untouched exercise (zero) and the wrong answers kept in
+the solution (full marks), the untouched exercise (zero, every graded cell with feedback; these
+two are the spawn half of tests/test_exercises.py) and the wrong answers kept in
 ``tests/wrong_answers/`` (each loses the marks of the cell it breaks, and that cell's feedback
 names the mistake). Each task's wrong answers are one round, in a course of their own.
 Grading under spawn is what a classroom should do: a worker defined in the notebook would
@@ -177,7 +178,10 @@ def test_classroom_round(topic: str, task: str, first: bool, assignments, tmp_pa
             assert max_score > 0 and score == max_score, (
                 f"the solution scored {score}/{max_score}: {cells}")
             score, _, cells = scores("untouched")
-            assert score == 0, f"the untouched exercise scored {score}: {cells}"
+            silent = [task for task in graded_tasks(topic)
+                      if not feedback(course, "untouched", topic, task)]
+            assert score == 0 and not silent, (
+                f"the untouched exercise scored {score}: {cells}; no feedback from {silent}")
         problems = []
         for number, case in cases:
             score, max_score, cells = scores(f"wrong-{number}")

@@ -1,6 +1,7 @@
 """The exercise track: exercises/ is generated from solutions/, and every graded cell passes
 on the solution and fails on the unsolved exercise (hidden tests put back) under every start
-method. Wrong answers are graded in the classroom round, tests/test_classroom.py."""
+method. Under spawn, the classroom round (tests/test_classroom.py) grades both with nbgrader
+itself, so they are not run a second time here; it also grades the wrong answers."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ from tools import exercises
 
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
 METHODS = startmethods.methods_to_test()
+# Spawn is the classroom round's: it grades the solution (full marks) and the untouched
+# exercise (every graded cell 0, with feedback) under spawn, in every run.
+GRADED_HERE = [method for method in METHODS if method != "spawn"]
 
 
 
@@ -42,14 +46,14 @@ def test_exercise_holds_no_solution_or_hidden_test(solution) -> None:
             assert answer.strip() and answer.strip() not in text.replace("\\n", "\n"), answer
 
 
-@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("method", GRADED_HERE)
 @pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.stem)
 def test_solution_earns_every_point(solution, method) -> None:
     results = exercises.grade(solution, method)
     assert results and all(got == of > 0 for _, got, of, _ in results), results
 
 
-@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("method", GRADED_HERE)
 @pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.stem)
 def test_unsolved_exercise_fails_every_graded_cell(solution, method) -> None:
     results = exercises.grade(ROOT / "exercises" / solution.name, method)

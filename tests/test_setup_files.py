@@ -69,8 +69,7 @@ def test_binders_pins_are_what_pip_installed_here_with_binders_python(tmp_path) 
     python = course.venv_python(course.venv_for(conda_python()))
     if not python.exists():
         pytest.skip(f"no environment of Python {conda_python()} here ({python}); "
-                    "`python3 course.py test --all-pythons` (or `--python VERSION`) sets one up where "
-                    "that Python is installed")
+                    "`python3 course.py test` sets one up where that Python is installed")
     wanted = tmp_path / "binder-requirements.txt"
     wanted.write_text("\n".join(binder_pip_lines()) + "\n")
     done = subprocess.run(
@@ -154,5 +153,5 @@ def test_both_readme_commands_stop_at_once_on_python_3_10(command: str) -> None:
 def test_the_test_command_reads_its_python_switches() -> None:
     assert course.chosen_python(["-x", "--python", "3.13", "-k", "a"]) == ("3.13", ["-x", "-k", "a"])
     assert course.chosen_python(["--python=/usr/bin/python3"]) == ("/usr/bin/python3", [])
-    assert course.chosen_python(["--all-pythons", "-x"]) == ("all", ["-x"])
+    assert course.chosen_python(["--this-python", "-x"]) == ("this", ["-x"])
     assert course.chosen_python(["-x"]) == (None, ["-x"])

@@ -143,7 +143,7 @@ WRONG_ANSWERS += [
         "    for p in procs:\n"
         "        p.join()\n"
         "    return [answers[x] for x in numbers]\n",
-        "test_squares_by_children", "with children that take"),
+        "test_squares_by_children", "sleep() only hopes"),
     WrongAnswer(
         "clock started once before the loop over methods (running totals)", "time_start_methods",
         "def time_start_methods(repeats):\n"
