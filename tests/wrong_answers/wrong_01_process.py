@@ -149,7 +149,7 @@ WRONG_ANSWERS += [
         "    for p in procs:\n"
         "        p.join()\n"
         "    return answers\n",
-        "test_powers_by_process", "with children that take"),
+        "test_powers_by_process", "sleep() only hopes"),
     WrongAnswer(
         "start_cost returns the total, not the mean", "start_cost",
         "def start_cost(repeats):\n"
