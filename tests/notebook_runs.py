@@ -24,18 +24,18 @@ own collector runs them once, under the default method).
 
 from __future__ import annotations
 
-import os
+import tempfile
 import time
 import uuid
 from pathlib import Path
 
 import pytest
-from jupyter_client.manager import KernelManager
 from nbval.kernel import CURRENT_ENV_KERNEL_NAME, NbvalKernelspecManager, RunningKernel
 from nbval.plugin import IPyNbFile
 
 from helpers import leaks, startmethods
 from tests.conftest import kernel_environment
+from tools.kernels import CourseKernelManager
 
 RUN_MARKER = "MP_COURSE_RUN_ID"
 GRACE_SECONDS = 5.0
@@ -113,23 +113,30 @@ class InterpreterKernelSpecs(NbvalKernelspecManager):
 
 
 class CourseKernel(RunningKernel):
-    """An nbval kernel started with a chosen environment and shut down gracefully."""
+    """An nbval kernel started with a chosen environment, on private sockets
+    (tools/kernels.py), and shut down gracefully."""
 
     def __init__(self, cwd: str, startup_timeout: float, env: dict[str, str],
                  python: str | None = None):
         # nbval's start_new_kernel, with the interpreter chosen (None: this environment's).
         specs = InterpreterKernelSpecs()
         specs.python = python
-        self.km = KernelManager(kernel_name=CURRENT_ENV_KERNEL_NAME, kernel_spec_manager=specs)
-        self.km.start_kernel(stderr=open(os.devnull, "w"), cwd=cwd, env=env)
-        self.kc = self.km.client()
-        self.kc.start_channels()
-        try:
-            self.kc.wait_for_ready(timeout=startup_timeout)
-        except RuntimeError:
-            self.kc.stop_channels()
-            self.km.shutdown_kernel()
-            raise
+        self.km = CourseKernelManager(kernel_name=CURRENT_ENV_KERNEL_NAME,
+                                      kernel_spec_manager=specs)
+        # The kernel's own stderr (its output and its children's reach the notebook through
+        # iopub): kept to say why, if the kernel dies before it is ready.
+        with tempfile.TemporaryFile("w+") as stderr:
+            self.km.start_kernel(stderr=stderr, cwd=cwd, env=env)
+            self.kc = self.km.client()
+            self.kc.start_channels()
+            try:
+                self.kc.wait_for_ready(timeout=startup_timeout)
+            except RuntimeError as error:
+                self.kc.stop_channels()
+                self.km.shutdown_kernel()
+                stderr.seek(0)
+                said = stderr.read()[-3000:].strip() or "(nothing)"
+                raise RuntimeError(f"{error}; the kernel's stderr said:\n{said}") from error
         self.pid = self.km.provisioner.process.pid
         self._ensure_iopub_up()
 

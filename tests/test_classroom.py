@@ -57,7 +57,10 @@ def configure(root: Path) -> Path:
         f"c.CourseDirectory.root = {str(root)!r}\n"
         "c.CourseDirectory.course_id = 'mp-course'\n"
         f"c.CourseDirectory.db_url = {'sqlite:///' + str(root / 'gradebook.db')!r}\n"
-        f"c.Exchange.root = {str(root / 'exchange')!r}\n")
+        f"c.Exchange.root = {str(root / 'exchange')!r}\n"
+        # Kernels on private sockets, as everywhere in the suite (tools/kernels.py).
+        f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
+        "c.Execute.kernel_manager_class = 'tools.kernels.AsyncCourseKernelManager'\n")
     return root
 
 

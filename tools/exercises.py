@@ -27,6 +27,8 @@ from nbclient import NotebookClient
 from nbformat import NotebookNode
 from nbgrader.preprocessors import ClearHiddenTests, ClearOutput, ClearSolutions, LockCells
 
+from tools.kernels import AsyncCourseKernelManager
+
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
 EXERCISES = ROOT / "exercises"
@@ -68,13 +70,14 @@ def with_hidden_tests(exercise: NotebookNode, solution: NotebookNode) -> Noteboo
 def run(notebook: NotebookNode, workdir: Path, start_method: str, timeout: int = 60) -> NotebookNode:
     """Execute a notebook in ``workdir`` under ``start_method``, errors allowed, and return it.
 
-    The kernel starts without ``PYTEST_CURRENT_TEST`` (so children's output is captured) and
-    is shut down gracefully.
+    The kernel starts without ``PYTEST_CURRENT_TEST`` (so children's output is captured), on
+    private sockets (tools/kernels.py), and is shut down gracefully.
     """
     env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
     env["MP_START_METHOD"] = start_method
     notebook = copy.deepcopy(notebook)
     client = NotebookClient(notebook, timeout=timeout, allow_errors=True, kernel_name="python3",
+                            kernel_manager_class=AsyncCourseKernelManager,
                             resources={"metadata": {"path": str(workdir)}})
     client.execute(env=env)
     return notebook
