@@ -1013,3 +1013,66 @@ def record_calls_from_now(function: Callable[..., Any]) -> CallLog:
     _RECORDINGS[key] = stack
     atexit.register(stack.close)
     return log
+
+
+# --- Pool maps recorded across cells (issue 10, exercise 08: task 3's chunksizes) ----------
+
+
+@dataclass
+class PoolMap:
+    """One ``map``, ``map_async``, ``starmap`` or ``starmap_async`` call on a multiprocessing
+    pool: the function's name, how many items and the chunksize passed (None: not passed, so
+    the pool chose its own)."""
+
+    function: str
+    items: int
+    chunksize: int | None
+
+
+def _called_from_checks() -> bool:
+    """True when this module's code is on the stack below the caller: a check's own map."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        if frame.f_code.co_filename == __file__:
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _recording(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``Pool._map_async`` (the course's guard's, when it is installed) that first notes
+    each call in the list kept as its ``pool_maps`` attribute."""
+    maps: list[PoolMap] = []
+
+    @functools.wraps(original)
+    def _map_async(self: multiprocessing.pool.Pool, func: Callable[..., Any], iterable: Any,
+                   mapper: Callable[..., Any], chunksize: int | None = None,
+                   *args: Any, **kwargs: Any) -> Any:
+        if not hasattr(iterable, "__len__"):
+            iterable = list(iterable)  # as the pool itself does, to cut it into chunks
+        if not _called_from_checks():
+            maps.append(PoolMap(getattr(func, "__name__", repr(func)), len(iterable), chunksize))
+        return original(self, func, iterable, mapper, chunksize, *args, **kwargs)
+
+    _map_async.pool_maps = maps  # type: ignore[attr-defined]
+    return _map_async
+
+
+def record_pool_maps_from_now() -> list[PoolMap]:
+    """From now until the kernel ends, note every ``map``/``starmap`` (and their ``_async``
+    forms) that the notebook calls on a ``multiprocessing`` pool, in this list (emptied if
+    it was already recording: the set-up cell run again). The checks' own maps are left out.
+
+    For a measurement written by the learner as a notebook cell: call this in the topic's
+    set-up cell and read, in the test cell, which chunksizes the learner's maps really got.
+
+        pool_maps = checks.record_pool_maps_from_now()          # set-up cell
+        ...                                                     # the learner's timing cell
+        used = {m.chunksize for m in pool_maps if m.function == "square"}   # test cell
+    """
+    pool = multiprocessing.pool.Pool
+    if not hasattr(pool._map_async, "pool_maps"):
+        pool._map_async = _recording(pool._map_async)  # type: ignore[method-assign]
+    maps: list[PoolMap] = pool._map_async.pool_maps  # type: ignore[attr-defined]
+    maps.clear()
+    return maps

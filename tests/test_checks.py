@@ -391,3 +391,24 @@ def test_same_magnitude_is_generous_but_not_blind() -> None:
         checks.expect_same_magnitude(0.00001, 0.1, "timings[1]")
     with pytest.raises(checks.ExerciseError, match="over 10 times more"):
         checks.expect_same_magnitude(5.0, 0.1, "timings[1]")
+
+
+def test_pool_maps_note_each_chunksize_but_not_the_checks_own(mp_context) -> None:
+    import multiprocessing.pool
+
+    from helpers import guard
+
+    maps = checks.record_pool_maps_from_now()
+    try:
+        with mp_context.Pool(2) as pool:
+            pool.map(square, range(20), chunksize=5)
+            pool.map_async(square, iter(range(7))).get()
+            checks.measure(pool.map, square, range(20), chunksize=1)  # a check's own map
+        assert maps == [checks.PoolMap("square", 20, 5), checks.PoolMap("square", 7, None)]
+        assert checks.record_pool_maps_from_now() is maps and maps == []  # set-up run again
+        # The recording wraps the guard's method (installed by `import helpers`), not the pool's.
+        assert guard.is_installed()
+        assert getattr(multiprocessing.pool.Pool._map_async.__wrapped__, "__helpers_guard__")
+    finally:
+        recorder = multiprocessing.pool.Pool._map_async
+        multiprocessing.pool.Pool._map_async = recorder.__wrapped__

@@ -156,5 +156,5 @@ WRONG_ANSWERS += [
         "        pool.map(square, range(ITEMS))\n"
         "        timings[chunksize] = time.perf_counter() - started\n"
         + _TIMINGS_TAIL,
-        "test_best_chunksize", "the check timed the same thing"),
+        "test_best_chunksize", "but none got 1 or 10 or 100 or 1000"),
 ]
