@@ -83,8 +83,14 @@ def find_python(wanted: str) -> Path | None:
 
 def venv_for(version: str) -> Path:
     """The virtual environment for a Python version: ``.venv`` for the Python running this
-    file, ``.venv-3.13`` and so on for the others."""
-    return VENV if version == major_minor(sys.version) else ROOT / f".venv-{version}"
+    file, ``.venv-3.13`` and so on for the others; when this file runs inside one of these
+    environments (a test of the README's commands), that one for its own version."""
+    if version != major_minor(sys.version):
+        return ROOT / f".venv-{version}"
+    running = Path(sys.prefix).resolve()
+    if running.parent == ROOT and running.name.startswith(".venv"):
+        return running
+    return VENV
 
 
 def venv_python(env: Path = VENV) -> Path:
@@ -135,12 +141,15 @@ def setup(base: Path | None = None) -> Path:
     if python.exists() and stamp.exists() and stamp.read_text() == wanted:
         return python
     started = time.monotonic()
-    if not python.exists():
+    made_with = version_of(python) if python.exists() else None
+    if made_with is None or major_minor(made_with) != major_minor(version):
+        # None there yet, or one made by another Python (`.venv` follows the Python that
+        # runs this file): a new one, as packages built for one Python do not fit another.
         print(f"Creating the virtual environment {env} ...", flush=True)
         if base is None:
-            venv.EnvBuilder(with_pip=True).create(env)
+            venv.EnvBuilder(with_pip=True, clear=True).create(env)
         else:
-            run(base, "-m", "venv", env)
+            run(base, "-m", "venv", "--clear", env)
     run(python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
         "-r", "requirements.txt", "-r", "requirements-dev.txt")
     run(python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",

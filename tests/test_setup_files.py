@@ -6,7 +6,9 @@ import json
 import re
 import shlex
 import subprocess
+import sys
 import time
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -79,6 +81,18 @@ def test_binders_pins_are_what_pip_installed_here_with_binders_python(tmp_path) 
     report = json.loads(done.stdout)
     assert report["install"] == [], [item["metadata"]["name"] for item in report["install"]]
     assert course.major_minor(course.version_of(python)) == conda_python()
+
+
+def test_course_py_run_inside_a_course_environment_uses_that_one() -> None:
+    """The suite runs inside one of the course's environments (``.venv``, or ``.venv-3.13``
+    with ``--python 3.13``); a test that runs ``course.py`` with this interpreter (the lab
+    command's) must use this environment, not make ``.venv`` over with another Python."""
+    running = Path(sys.prefix).resolve()
+    if not (running.parent == ROOT and running.name.startswith(".venv")):
+        pytest.skip(f"the suite runs outside the course's environments ({running})")
+    assert course.venv_for(course.major_minor(sys.version)) == running
+    other = "3.99"
+    assert course.venv_for(other) == ROOT / f".venv-{other}"
 
 
 def test_binder_installs_helpers_after_the_environment() -> None:
