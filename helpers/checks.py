@@ -1015,22 +1015,29 @@ def record_calls_from_now(function: Callable[..., Any]) -> CallLog:
     return log
 
 
-# --- Pool maps recorded across cells (issue 10, exercise 08: task 3's chunksizes) ----------
+# --- Pool calls recorded across cells (issue 10, exercises 06 and 08: task 3's measurements) --
 
 
 @dataclass
-class PoolMap:
-    """One ``map``, ``map_async``, ``starmap`` or ``starmap_async`` call on a multiprocessing
-    pool: the function's name, how many items and the chunksize passed (None: not passed, so
-    the pool chose its own)."""
+class PoolCall:
+    """One call that gave a multiprocessing pool work: ``method`` is ``"map"`` (``map``,
+    ``starmap`` and their ``_async`` forms) or ``"apply"`` (``apply``, ``apply_async``);
+    the function's name (a partial's function's); how many items (1 for apply); the chunksize passed (None: not
+    passed, so the pool chose its own); which pool (its ``id``); when the call began
+    (``time.perf_counter()``); and the size of the largest ``bytes`` argument of its first
+    item (0 if none), which tells a warm-up on empty data from a call on the real data."""
 
+    method: str
     function: str
     items: int
     chunksize: int | None
+    pool: int
+    started: float
+    largest_bytes: int
 
 
 def _called_from_checks() -> bool:
-    """True when this module's code is on the stack below the caller: a check's own map."""
+    """True when this module's code is on the stack below the caller: a check's own call."""
     frame = sys._getframe(2)
     while frame is not None:
         if frame.f_code.co_filename == __file__:
@@ -1039,10 +1046,18 @@ def _called_from_checks() -> bool:
     return False
 
 
-def _recording(original: Callable[..., Any]) -> Callable[..., Any]:
-    """``Pool._map_async`` (the course's guard's, when it is installed) that first notes
-    each call in the list kept as its ``pool_maps`` attribute."""
-    maps: list[PoolMap] = []
+def _name(func: Callable[..., Any]) -> str:
+    """A function's name; a ``functools.partial``'s function's name."""
+    return getattr(getattr(func, "func", func), "__name__", repr(func))
+
+
+def _largest_bytes(arguments: Any) -> int:
+    parts = arguments if isinstance(arguments, tuple) else (arguments,)
+    return max((len(part) for part in parts if isinstance(part, (bytes, bytearray))), default=0)
+
+
+def _recording_maps(original: Callable[..., Any], calls: list[PoolCall]) -> Callable[..., Any]:
+    """``Pool._map_async`` (the course's guard's, when it is installed) that notes each call."""
 
     @functools.wraps(original)
     def _map_async(self: multiprocessing.pool.Pool, func: Callable[..., Any], iterable: Any,
@@ -1051,28 +1066,49 @@ def _recording(original: Callable[..., Any]) -> Callable[..., Any]:
         if not hasattr(iterable, "__len__"):
             iterable = list(iterable)  # as the pool itself does, to cut it into chunks
         if not _called_from_checks():
-            maps.append(PoolMap(getattr(func, "__name__", repr(func)), len(iterable), chunksize))
+            first = iterable[0] if len(iterable) else ()
+            calls.append(PoolCall("map", _name(func), len(iterable),
+                                  chunksize, id(self), time.perf_counter(),
+                                  _largest_bytes(first)))
         return original(self, func, iterable, mapper, chunksize, *args, **kwargs)
 
-    _map_async.pool_maps = maps  # type: ignore[attr-defined]
+    _map_async.pool_calls = calls  # type: ignore[attr-defined]
     return _map_async
 
 
-def record_pool_maps_from_now() -> list[PoolMap]:
-    """From now until the kernel ends, note every ``map``/``starmap`` (and their ``_async``
-    forms) that the notebook calls on a ``multiprocessing`` pool, in this list (emptied if
-    it was already recording: the set-up cell run again). The checks' own maps are left out.
+def _recording_applies(original: Callable[..., Any], calls: list[PoolCall]) -> Callable[..., Any]:
+    """``Pool.apply_async`` (the guard's, when it is installed) that notes each call."""
+
+    @functools.wraps(original)
+    def apply_async(self: multiprocessing.pool.Pool, func: Callable[..., Any],
+                    args: tuple = (), *rest: Any, **kwargs: Any) -> Any:
+        if not _called_from_checks():
+            calls.append(PoolCall("apply", _name(func), 1, None,
+                                  id(self), time.perf_counter(), _largest_bytes(tuple(args))))
+        return original(self, func, args, *rest, **kwargs)
+
+    apply_async.pool_calls = calls  # type: ignore[attr-defined]
+    return apply_async
+
+
+def record_pool_calls_from_now() -> list[PoolCall]:
+    """From now until the kernel ends, note every call that gives a ``multiprocessing`` pool
+    work (see ``PoolCall``), in this list (emptied if it was already recording: the set-up
+    cell run again). The checks' own calls are left out.
 
     For a measurement written by the learner as a notebook cell: call this in the topic's
-    set-up cell and read, in the test cell, which chunksizes the learner's maps really got.
+    set-up cell and read, in the test cell, which chunksizes the learner's maps really got,
+    or whether a pool had run a task before the first timed call.
 
-        pool_maps = checks.record_pool_maps_from_now()          # set-up cell
-        ...                                                     # the learner's timing cell
-        used = {m.chunksize for m in pool_maps if m.function == "square"}   # test cell
+        pool_calls = checks.record_pool_calls_from_now()         # set-up cell
+        ...                                                      # the learner's timing cell
+        used = {c.chunksize for c in pool_calls if c.function == "square"}   # test cell
     """
     pool = multiprocessing.pool.Pool
-    if not hasattr(pool._map_async, "pool_maps"):
-        pool._map_async = _recording(pool._map_async)  # type: ignore[method-assign]
-    maps: list[PoolMap] = pool._map_async.pool_maps  # type: ignore[attr-defined]
-    maps.clear()
-    return maps
+    if not hasattr(pool._map_async, "pool_calls"):
+        calls: list[PoolCall] = []
+        pool._map_async = _recording_maps(pool._map_async, calls)  # type: ignore[method-assign]
+        pool.apply_async = _recording_applies(pool.apply_async, calls)  # type: ignore[method-assign]
+    calls = pool._map_async.pool_calls  # type: ignore[attr-defined]
+    calls.clear()
+    return calls

@@ -393,22 +393,29 @@ def test_same_magnitude_is_generous_but_not_blind() -> None:
         checks.expect_same_magnitude(5.0, 0.1, "timings[1]")
 
 
-def test_pool_maps_note_each_chunksize_but_not_the_checks_own(mp_context) -> None:
+def test_pool_calls_note_each_chunksize_and_pool_but_not_the_checks_own(mp_context) -> None:
     import multiprocessing.pool
 
     from helpers import guard
 
-    maps = checks.record_pool_maps_from_now()
+    calls = checks.record_pool_calls_from_now()
     try:
-        with mp_context.Pool(2) as pool:
+        with mp_context.Pool(2) as pool, mp_context.Pool(1) as other:
             pool.map(square, range(20), chunksize=5)
-            pool.map_async(square, iter(range(7))).get()
+            pool.starmap(pow, iter([(2, 3)]))
+            other.apply(len, (b"four",))
             checks.measure(pool.map, square, range(20), chunksize=1)  # a check's own map
-        assert maps == [checks.PoolMap("square", 20, 5), checks.PoolMap("square", 7, None)]
-        assert checks.record_pool_maps_from_now() is maps and maps == []  # set-up run again
-        # The recording wraps the guard's method (installed by `import helpers`), not the pool's.
+        seen = [(c.method, c.function, c.items, c.chunksize, c.pool, c.largest_bytes)
+                for c in calls]
+        assert seen == [("map", "square", 20, 5, id(pool), 0), ("map", "pow", 1, None, id(pool), 0),
+                        ("apply", "len", 1, None, id(other), 4)]
+        assert calls[0].started < calls[1].started < calls[2].started
+        assert checks.record_pool_calls_from_now() is calls and calls == []  # set-up run again
+        # The recording wraps the guard's methods (installed by `import helpers`).
         assert guard.is_installed()
-        assert getattr(multiprocessing.pool.Pool._map_async.__wrapped__, "__helpers_guard__")
+        for name in ("_map_async", "apply_async"):
+            assert getattr(getattr(multiprocessing.pool.Pool, name).__wrapped__, "__helpers_guard__")
     finally:
-        recorder = multiprocessing.pool.Pool._map_async
-        multiprocessing.pool.Pool._map_async = recorder.__wrapped__
+        for name in ("_map_async", "apply_async"):
+            recorder = getattr(multiprocessing.pool.Pool, name)
+            setattr(multiprocessing.pool.Pool, name, recorder.__wrapped__)

@@ -298,15 +298,6 @@ WRONG_ANSWERS += [
         "        timings[size][way] = time.perf_counter() - start\n"
         "    BEST_WAY[size] = min(timings[size], key=timings[size].get)\n",
         "test_best_way", "were still running"),
-]
-
-
-# Not in WRONG_ANSWERS: caught only on an idle machine. With no warm-up, only the first
-# figure holds what is left of the workers' start-up when the clock starts, and the check's
-# bound (ten times its own figure plus half a start-up) is generous enough that a loaded
-# machine let it through once in a parallel run (scored 7/7). Catching it for certain needs
-# a check that sees whether the pool's workers were up before the first timed call.
-NOT_CAUGHT_FOR_CERTAIN = [
     WrongAnswer(
         "no warm-up: the first figure includes the workers' start-up", "timings",
         "SIZES = (1_000, 4_000_000)\n"
@@ -322,5 +313,5 @@ NOT_CAUGHT_FOR_CERTAIN = [
         "            count(pool, data, TARGETS)\n"
         "            timings[size][way] = time.perf_counter() - start\n"
         "        BEST_WAY[size] = min(timings[size], key=timings[size].get)\n",
-        "test_best_way", "start-up"),
+        "test_best_way", "the first task its pool ever got"),
 ]
