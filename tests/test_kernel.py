@@ -59,3 +59,24 @@ def test_a_kernel_shuts_down_on_its_own_and_its_tracker_cleans_up(start_method) 
     assert leaks.wait_until_gone(leaks.marked_processes("MP_COURSE_KERNEL_TEST", marker), 10) == []
     assert name not in leaks.shm_entries(), "the tracker was killed before it could unlink"
     assert waited < PATIENCE, "the kernel waited for a child that would not go"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="Unix sockets: POSIX only (TCP elsewhere)")
+def test_course_kernels_listen_on_private_sockets_that_go_with_them() -> None:
+    from tools.kernels import CourseKernelManager
+
+    km = CourseKernelManager(kernel_name="python3")
+    km.start_kernel(env=kernel_environment())
+    kc = km.client()
+    try:
+        kc.start_channels()
+        kc.wait_for_ready(timeout=60)
+        folder = os.path.dirname(km.ip)
+        # No TCP port to lose: five Unix sockets in a folder only this user can enter.
+        assert km.transport == "ipc" and km.get_connection_info()["transport"] == "ipc"
+        assert len([name for name in os.listdir(folder) if name.startswith("ipc-")]) == 5
+        assert os.stat(folder).st_mode & 0o077 == 0
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=False)
+    assert not os.path.exists(folder)

@@ -4,9 +4,11 @@ Over TCP, the client chooses a kernel's five ports by binding each to port 0 and
 go; the kernel binds them a moment later. On a busy machine another process can take one in
 between, and the kernel dies at start: "Kernel died before replying to kernel_info"
 (jupyter_client issue #154; ipykernel retries only ports it picks itself). The test suite
-starts hundreds of kernels beside notebooks that open servers and connections, and met this
-once in eight full runs. ZeroMQ's ``ipc`` transport (Unix sockets) in a private folder has no
-ports to lose, so on POSIX systems ``CourseKernelManager`` uses it; elsewhere, TCP as usual.
+starts hundreds of kernels beside notebooks that open servers and connections, and met that
+error once in eight full runs (with the kernel's stderr thrown away, so the cause was not
+seen; a lost port is the known one). ZeroMQ's ``ipc`` transport (Unix sockets) in a private
+folder has no ports to lose, so on POSIX systems ``CourseKernelManager`` uses it; elsewhere,
+TCP as usual.
 """
 
 from __future__ import annotations
