@@ -163,6 +163,29 @@ def fetch_page(url: str, timeout: float = 10.0) -> bytes:
         return response.read()
 
 
+# --- Tasks that start processes of their own (notebook 08, section 9.3) --------------------
+
+
+def is_daemon(_: Any = None) -> bool:
+    """Whether the process that runs this task is daemonic: a ``Pool``'s workers are, a
+    ``ProcessPoolExecutor``'s are not (since Python 3.9)."""
+    import multiprocessing
+
+    return multiprocessing.current_process().daemon
+
+
+def doubles_in_own_pool(numbers: list[int]) -> list[int]:
+    """The nested design: a task that starts a pool of two of its own to double ``numbers``.
+
+    In a ``Pool`` worker the inner pool cannot start (a daemonic process may not have
+    children: ``AssertionError``); in a ``ProcessPoolExecutor`` worker it can.
+    """
+    import multiprocessing
+
+    with multiprocessing.Pool(2) as inner:
+        return inner.map(double, numbers)
+
+
 # --- Tools for the parent -----------------------------------------------------------------
 
 

@@ -124,3 +124,17 @@ def test_default_chunksize_is_cpythons(items: int, workers: int) -> None:
     assert pools.default_chunksize(items, workers) == (math.ceil(items / (4 * workers)) if items else 0)
     with multiprocessing.dummy.Pool(workers) as pool:  # the same Pool code, without processes
         assert pool.map_async(pools.double, range(items))._chunksize == pools.default_chunksize(items, workers)
+
+
+def test_a_pool_task_cannot_start_a_pool_but_an_executor_task_can(mp_context) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    from helpers.pools import doubles_in_own_pool, is_daemon
+
+    with mp_context.Pool(1) as pool:
+        assert pool.apply(is_daemon) is True
+        with pytest.raises(AssertionError, match="daemonic processes are not allowed to have children"):
+            pool.apply(doubles_in_own_pool, ([1, 2],))
+    with ProcessPoolExecutor(1, mp_context=mp_context) as executor:
+        assert executor.submit(is_daemon).result() is False
+        assert executor.submit(doubles_in_own_pool, [1, 2]).result() == [2, 4]
