@@ -178,6 +178,14 @@ def read_until_corrupt(conn: Connection, size: int, tags: tuple[bytes, ...], lim
     return intact, "limit"
 
 
+def read_alongside(conn: Connection, size: int, tag: bytes, limit: int, verdicts: Any) -> None:
+    """Read up to ``limit`` messages of ``tag * size`` from ``conn`` while another process
+    reads the same end, then put ``(intact, verdict)`` on the queue ``verdicts`` (see
+    ``read_until_corrupt``). The other reader can be left waiting for bytes this one took:
+    the parent stops both."""
+    verdicts.put(read_until_corrupt(conn, size, (tag,), limit))
+
+
 def hello(conn: Connection, i: int) -> None:
     """The seed article's ``f(conn, name)`` redone: send ``['hello<i>']`` and the pids, close.
 

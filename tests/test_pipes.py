@@ -242,3 +242,25 @@ def test_hello_sends_the_greeting_and_pids(mp_context) -> None:
     assert greeting == ["hello7"]
     assert pid == child.pid
     assert isinstance(ppid, int) and ppid != pid
+
+
+def test_two_readers_on_one_end_corrupt_the_stream(mp_context) -> None:
+    import queue
+
+    receive_end, send_end = mp_context.Pipe(duplex=False)
+    go = mp_context.Event()
+    verdicts = mp_context.Queue()
+    writer = start(mp_context, pipes.send_forever, send_end, go, b"A", 1 << 20)
+    readers = [start(mp_context, pipes.read_alongside, receive_end, 1 << 20, b"A", 200, verdicts)
+               for _ in range(2)]
+    receive_end.close()
+    send_end.close()
+    go.set()
+    try:
+        intact, verdict = verdicts.get(timeout=20)
+    except queue.Empty:
+        intact, verdict = None, "no reader finished"
+    for process in (writer, *readers):
+        process.terminate()
+        process.join()
+    assert verdict == "corrupted" and intact < 200
