@@ -1022,10 +1022,11 @@ def record_calls_from_now(function: Callable[..., Any]) -> CallLog:
 class PoolCall:
     """One call that gave a multiprocessing pool work: ``method`` is ``"map"`` (``map``,
     ``starmap`` and their ``_async`` forms) or ``"apply"`` (``apply``, ``apply_async``);
-    the function's name (a partial's function's); how many items (1 for apply); the chunksize passed (None: not
-    passed, so the pool chose its own); which pool (its ``id``); when the call began
-    (``time.perf_counter()``); and the size of the largest ``bytes`` argument of its first
-    item (0 if none), which tells a warm-up on empty data from a call on the real data."""
+    the function's name (a partial's function's); how many items (1 for apply); the
+    chunksize passed (None: not passed, so the pool chose its own); which pool (its
+    ``id``); when the call began (``time.perf_counter()``); and the size of the largest
+    ``bytes`` argument of its first item (0 if none), which tells a warm-up on empty data
+    from a call on the real data."""
 
     method: str
     function: str
