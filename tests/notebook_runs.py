@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pytest
 from nbval.kernel import CURRENT_ENV_KERNEL_NAME, NbvalKernelspecManager, RunningKernel
-from nbval.plugin import IPyNbFile
+from nbval.plugin import IPyNbCell, IPyNbFile, transform_streams_for_comparison
 
 from helpers import leaks, startmethods
 from tests.conftest import kernel_environment
@@ -174,12 +174,32 @@ class NotebookRun(IPyNbFile):
         self.setup_sanitize_files()
 
     def collect(self):
-        yield from super().collect()
+        for item in super().collect():
+            if type(item) is IPyNbCell:
+                item.__class__ = CourseCell  # nbval makes its cells itself; ours says more
+            yield item
         yield LeakCheck.from_parent(self, name="no leaks")
 
     def teardown(self) -> None:
         if self.kernel is not None:
             self.kernel.stop()
+
+
+class CourseCell(IPyNbCell):
+    """nbval's cell, whose failure also shows an output that the stored cell does not have
+    (nbval names only its kind, e.g. ``{'stderr'}``: the text says where it came from)."""
+
+    def compare_outputs(self, test, ref, skip_compare=None):
+        if super().compare_outputs(test, ref, skip_compare):
+            return True
+        stored = {kind for output in transform_streams_for_comparison(ref) for kind in output
+                  if kind not in ("output_type", "metadata")}
+        for output in transform_streams_for_comparison(test):
+            for kind, value in output.items():
+                if kind not in stored and kind not in ("output_type", "metadata"):
+                    self.comparison_traceback.append(
+                        f"the {kind} output that is not stored:\n{str(value)[-3000:]}")
+        return False
 
 
 class LeakError(AssertionError):
