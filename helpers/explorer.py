@@ -291,16 +291,25 @@ def chunk_speedup_limit(costs: Sequence[float], chunksize: int) -> float:
     return serial_seconds(costs) / max(sum(chunk) for chunk in chunks(list(costs), chunksize))
 
 
+def one_processor_reason(run: Run) -> str:
+    """Why a run has no serial fraction: it could use only one processor at a time."""
+    if run.workers < 2:
+        return "none with 1 worker"
+    return f"none on {run.cores} usable core ({run.workers} workers take turns on it)"
+
+
 def speedup_lines(runs: Sequence[Run]) -> list[str]:
     """One line per run: its pool and workers, the measured speed-up, the ideal (the
-    workers, but no more than the cores) and, with 2 or more processors, the serial
-    fraction (Karp-Flatt)."""
+    workers, but no more than the cores) and, for 2 or more workers, the serial fraction
+    (Karp-Flatt), or why there is none (one usable core)."""
     lines = []
     for run in runs:
         workers = f"{run.workers} worker{'s' if run.workers != 1 else ''}"
         line = f"{run.pool}, {workers}: speed-up {run.speedup:.2f}x, ideal {run.processors}x"
         if run.serial_fraction is not None:
             line += f", serial fraction (Karp-Flatt): {run.serial_fraction:.3f}"
+        elif run.workers >= 2:
+            line += f", serial fraction (Karp-Flatt): {one_processor_reason(run)}"
         lines.append(line)
     return lines
 
@@ -320,7 +329,9 @@ def summary(run: Run) -> list[str]:
     ]
     fraction = run.serial_fraction
     if fraction is None:
-        lines.append("serial fraction (Karp-Flatt): needs 2 or more workers and cores")
+        lines.append(f"serial fraction (Karp-Flatt): {one_processor_reason(run)}")
+        lines.append("Amdahl's law with that fraction: no limit to compute: one processor at "
+                     "a time can give no speed-up")
     else:
         limit = amdahl_limit(fraction)
         most = "no limit" if math.isinf(limit) else f"at most {limit:.1f}x"

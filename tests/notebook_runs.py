@@ -4,11 +4,17 @@ For each collected ``.ipynb`` it makes one nbval run per start method, named
 ``path/to/nb.ipynb::<method>``, so every failure names its method, and with
 ``--other-pythons`` one more per other interpreter, ``path/to/nb.ipynb::spawn-python3.13``
 (``python3 course.py test`` passes every other tested Python the machine has, unless
-told ``--this-python``). Each run
+told ``--this-python``), and for the notebooks that measure a speed-up
+(``ONE_CORE_NOTEBOOKS``) one more with the kernel pinned to a single CPU,
+``path/to/nb.ipynb::fork-one-core``, as on Binder and many classroom containers (where
+``taskset`` and more than one usable core exist). Each run
 
 * starts its kernel from this environment without ``PYTEST_CURRENT_TEST`` (ipykernel stops
   capturing children's output when it sees that variable) and with ``MP_START_METHOD`` set;
-* compares every stored output, sanitised by the file given to ``--nbval-sanitize-with``;
+* compares every stored output, sanitised by the file given to ``--nbval-sanitize-with``
+  (and, when its kernel has one usable core, by ``ONE_CORE_SANITIZE`` after it: the lines
+  that say what one core means, mapped to their reading on the cores the notebook was
+  stored with);
 * ends with a ``no leaks`` item: worker processes still alive at the end of the notebook,
   a shared-memory segment not unlinked, or anything left after a graceful kernel shutdown
   (which lets multiprocessing unlink its semaphores) fail it, and are cleaned up.
@@ -24,22 +30,33 @@ own collector runs them once, under the default method).
 
 from __future__ import annotations
 
+import os
+import shutil
 import tempfile
 import time
 import uuid
+import zlib
 from pathlib import Path
+
+import psutil
 
 import pytest
 from nbval.kernel import CURRENT_ENV_KERNEL_NAME, NbvalKernelspecManager, RunningKernel
 from nbval.plugin import IPyNbCell, IPyNbFile, transform_streams_for_comparison
 
 from helpers import leaks, startmethods
+from helpers.cores import usable_cores
 from tests.conftest import kernel_environment
 from tools.kernels import CourseKernelManager
 
 RUN_MARKER = "MP_COURSE_RUN_ID"
 GRACE_SECONDS = 5.0
 SHUTDOWN_WAIT_SECONDS = 20.0
+# The notebooks that measure a speed-up: they print what one core means, and run once more
+# on one CPU to prove it (issue 13 item 14).
+ONE_CORE_NOTEBOOKS = frozenset({"00_introduction", "01_process", "08_pool",
+                                "10_concurrent_futures", "11_pool_explorer"})
+ONE_CORE_SANITIZE = Path(__file__).with_name("nbval_sanitize_one_core.cfg")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -83,20 +100,37 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     return None
 
 
+def one_cpu_for(name: str) -> int | None:
+    """A CPU to pin a one-core run of notebook ``name`` to (spread over the usable ones), or
+    None where this machine cannot pin a kernel (no affinity, no ``taskset``) or has one
+    usable core already (then every run is a one-core run)."""
+    if not hasattr(os, "sched_getaffinity") or not shutil.which("taskset"):
+        return None
+    cpus = sorted(os.sched_getaffinity(0))
+    return cpus[zlib.crc32(name.encode()) % len(cpus)] if len(cpus) > 1 else None
+
+
 class Notebook(pytest.File):
-    """A notebook file: one strict nbval run of it per start method."""
+    """A notebook file: one strict nbval run of it per start method (and per other Python,
+    and on one CPU for ONE_CORE_NOTEBOOKS)."""
 
     def collect(self):
-        runs = [(method, None, method) for method in start_methods(self.config)]
+        methods = start_methods(self.config)
+        runs = [(method, None, None, method) for method in methods]
         method = self.config.getoption("--other-pythons-method")
-        runs += [(method, python, f"{method}-python{version}")
+        runs += [(method, python, None, f"{method}-python{version}")
                  for version, python in other_pythons(self.config)]
-        for method, python, name in runs:
+        cpu = one_cpu_for(self.path.stem)
+        if self.path.stem in ONE_CORE_NOTEBOOKS and cpu is not None:
+            method = "fork" if "fork" in methods else methods[0]
+            runs.append((method, None, cpu, f"{method}-one-core"))
+        for method, python, cpu, name in runs:
             run = NotebookRun.from_parent(
                 self, path=self.path, name=name, nodeid=f"{self.nodeid}::{name}"
             )
             run.start_method = method
             run.python = python
+            run.cpu = cpu
             yield run
 
 
@@ -104,11 +138,14 @@ class InterpreterKernelSpecs(NbvalKernelspecManager):
     """nbval's kernel of this environment, or the same kernel run by another interpreter."""
 
     python: str | None = None
+    cpu: int | None = None  # run the kernel (and so its children) on this CPU only
 
     def get_kernel_spec(self, kernel_name: str):
         spec = super().get_kernel_spec(kernel_name)
         if self.python:
             spec.argv = [self.python, *spec.argv[1:]]
+        if self.cpu is not None:
+            spec.argv = ["taskset", "--cpu-list", str(self.cpu), *spec.argv]
         return spec
 
 
@@ -117,10 +154,11 @@ class CourseKernel(RunningKernel):
     (tools/kernels.py), and shut down gracefully."""
 
     def __init__(self, cwd: str, startup_timeout: float, env: dict[str, str],
-                 python: str | None = None):
+                 python: str | None = None, cpu: int | None = None):
         # nbval's start_new_kernel, with the interpreter chosen (None: this environment's).
         specs = InterpreterKernelSpecs()
         specs.python = python
+        specs.cpu = cpu
         self.km = CourseKernelManager(kernel_name=CURRENT_ENV_KERNEL_NAME,
                                       kernel_spec_manager=specs)
         # The kernel's own stderr (its output and its children's reach the notebook through
@@ -137,7 +175,10 @@ class CourseKernel(RunningKernel):
                 stderr.seek(0)
                 said = stderr.read()[-3000:].strip() or "(nothing)"
                 raise RuntimeError(f"{error}; the kernel's stderr said:\n{said}") from error
-        self.pid = self.km.provisioner.process.pid
+        self.pid = self.km.provisioner.process.pid  # taskset execs the kernel: same pid
+        if cpu is not None and psutil.Process(self.pid).cpu_affinity() != [cpu]:
+            self.stop()
+            raise RuntimeError(f"the kernel was to run on CPU {cpu} only")
         self._ensure_iopub_up()
 
     def stop(self) -> None:
@@ -158,6 +199,16 @@ class NotebookRun(IPyNbFile):
 
     start_method: str = ""
     python: str | None = None  # another interpreter's kernel (--other-pythons), or this one
+    cpu: int | None = None  # the one CPU of a one-core run
+
+    @property
+    def one_core(self) -> bool:
+        """Whether this run's kernel has a single usable core."""
+        return self.cpu is not None or usable_cores() == 1
+
+    def get_sanitize_files(self) -> list[str]:
+        files = super().get_sanitize_files()
+        return files + [str(ONE_CORE_SANITIZE)] if self.one_core else files
 
     def setup(self) -> None:
         self.run_id = uuid.uuid4().hex
@@ -170,6 +221,7 @@ class NotebookRun(IPyNbFile):
             startup_timeout=float(self.config.option.nbval_kernel_startup_timeout),
             env=env,
             python=self.python,
+            cpu=self.cpu,
         )
         self.setup_sanitize_files()
 

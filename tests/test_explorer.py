@@ -122,16 +122,25 @@ def test_summary_reports_the_arithmetic() -> None:
     assert "measured speed-up: 1.60x; ideal: 2x (2 workers, usable cores: 2)" in text
     assert "serial fraction (Karp-Flatt): 0.250" in text
     assert "at most 4.0x" in text
-    one_core = "\n".join(summary(made_run(wall=1.0, cores=1)))
-    assert "needs 2 or more workers and cores" in one_core
+    one_core = summary(made_run(wall=1.0, cores=1))
+    assert "measured speed-up: 1.00x; ideal: 1x (2 workers, usable cores: 1)" in one_core
+    assert "serial fraction (Karp-Flatt): none on 1 usable core (2 workers take turns on it)" \
+        in one_core
+    one_worker = summary(made_run(wall=1.0, cores=2, workers=1))
+    assert "serial fraction (Karp-Flatt): none with 1 worker" in one_worker
+    # The same number of lines on any machine, so that a notebook's output keeps its shape.
+    assert len(one_core) == len(one_worker) == len(summary(made_run(wall=0.625, cores=2)))
 
 
 def test_speedup_lines() -> None:
-    runs = [made_run(wall=1.25, cores=2, workers=1), made_run(wall=0.625, cores=2)]
+    runs = [made_run(wall=1.25, cores=2, workers=1), made_run(wall=0.625, cores=2),
+            made_run(wall=1.0, cores=1)]
     assert explorer.speedup_lines(runs) == [
         "multiprocessing.Pool, 1 worker: speed-up 0.80x, ideal 1x",
         "multiprocessing.Pool, 2 workers: speed-up 1.60x, ideal 2x, "
         "serial fraction (Karp-Flatt): 0.250",
+        "multiprocessing.Pool, 2 workers: speed-up 1.00x, ideal 1x, "
+        "serial fraction (Karp-Flatt): none on 1 usable core (2 workers take turns on it)",
     ]
 
 
