@@ -58,6 +58,15 @@ def test_changed_output_fails_and_names_the_method() -> None:
     assert "changed_output.ipynb::spawn::Cell 0" in output
 
 
+def test_an_output_not_stored_fails_and_is_shown() -> None:
+    # nbval itself names only the kind ({'stderr'}); the suite shows the text, so that a
+    # failure seen once in CI says where the output came from.
+    code, output, _, _ = run_fixture("unexpected_stderr.ipynb", "--start-methods=spawn")
+    assert code == 1, output
+    assert "Unexpected output fields from running code: {'stderr'}" in output
+    assert "the stderr output that is not stored:\na child wrote this" in output
+
+
 @pytest.mark.parametrize("method", startmethods.methods_to_test())
 def test_leaked_process_fails(method: str) -> None:
     shm_before = leaks.shm_entries()
