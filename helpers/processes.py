@@ -14,7 +14,8 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any, NoReturn
 
 from helpers.workloads import count_primes
@@ -52,6 +53,34 @@ def report_identity(results: Any) -> None:
             "setting": SETTING,
         }
     )
+
+
+@contextmanager
+def environment_without(name: str) -> Iterator[str | None]:
+    """Remove the environment variable ``name`` from ``os.environ`` for the block, so that
+    the children started in it do not inherit it; put it back afterwards. Yields its value
+    (None if it was not set)."""
+    value = os.environ.pop(name, None)
+    try:
+        yield value
+    finally:
+        if value is not None:
+            os.environ[name] = value
+
+
+def print_and_wait(text: str, flush: bool, printed: Any, go: Any, timeout: float = 30.0) -> None:
+    """``print(text)`` in this child, flushed or not, set the event ``printed``, then wait
+    for the event ``go`` (at most ``timeout`` seconds) and exit normally.
+
+    The one child in the course that prints, to show where a child's output goes: under
+    fork ``sys.stdout`` is a copy of the kernel's stream and sends each write to the notebook
+    at once; under spawn and forkserver it is a new, block-buffered file on the kernel's
+    standard output, which ipykernel (Linux, macOS) reads and forwards when the child
+    flushes, at the latest when it exits.
+    """
+    print(text, flush=flush)
+    printed.set()
+    go.wait(timeout)
 
 
 def report_name(results: Any) -> None:

@@ -18,8 +18,11 @@ def kernel_environment(**extra: str) -> dict[str, str]:
     """The environment for a Jupyter kernel that a test starts (directly, or through
     JupyterLab or nbgrader): this one without ``PYTEST_CURRENT_TEST``, because ipykernel
     stops capturing the output of spawn and forkserver children when it sees that variable
-    (COURSE_GUIDE section 4); ``extra`` on top."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+    (COURSE_GUIDE section 4), and without ``PYTHONUNBUFFERED``, which a default JupyterLab
+    does not set either (where a child's unflushed ``print`` lands depends on it: notebook
+    01, section 4.6); ``extra`` on top."""
+    unset = {"PYTEST_CURRENT_TEST", "PYTHONUNBUFFERED"}
+    env = {k: v for k, v in os.environ.items() if k not in unset}
     env.update(extra)
     return env
 

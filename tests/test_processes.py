@@ -21,6 +21,7 @@ import pytest
 import helpers  # noqa: F401  (applies the start method, installs the guard)
 from helpers import cores, processes
 from helpers.workloads import count_primes
+from tests.conftest import run_processes
 
 TIMEOUT = 30
 
@@ -386,3 +387,18 @@ def test_workers_are_importable_by_every_start_method() -> None:
                processes.download_html, processes.Doubler):
         assert guard.problem_with(fn, "spawn") is None
     assert sys.modules["helpers.processes"] is processes
+
+
+def test_environment_without_hides_a_variable_from_children_and_puts_it_back(
+    mp_context, monkeypatch
+) -> None:
+    monkeypatch.setenv("COURSE_DEMO_VARIABLE", "1")
+    results = mp_context.Queue()
+    with processes.environment_without("COURSE_DEMO_VARIABLE") as value:
+        assert value == "1"
+        child = mp_context.Process(target=processes.call_and_report,
+                                   args=(os.getenv, ("COURSE_DEMO_VARIABLE",), results))
+        run_processes([child])
+        seen = results.get(timeout=10)
+    assert os.environ["COURSE_DEMO_VARIABLE"] == "1"
+    assert seen == ("ok", None)
