@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Iterable
 from typing import Any
 
 SETTING = "as imported"
@@ -127,6 +128,17 @@ def ignore_sigint() -> None:
     parent alone to handle the interrupt, which then ends the pool with ``terminate()``.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def press_ctrl_c(worker_pids: Iterable[int]) -> None:
+    """What Jupyter's Interrupt does, for a demonstration in the kernel: SIGINT to the given
+    workers (POSIX) and to this process, which raises ``KeyboardInterrupt`` in its main
+    thread. Signal only workers whose initializer has run (they have done a task), so that
+    ``ignore_sigint`` is in place."""
+    if os.name == "posix":
+        for pid in worker_pids:
+            os.kill(pid, signal.SIGINT)
+    signal.raise_signal(signal.SIGINT)
 
 
 def sigint_ignored(_: Any = None) -> bool:

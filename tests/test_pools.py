@@ -83,6 +83,11 @@ def test_ignore_sigint_makes_workers_survive_sigint(mp_context) -> None:
         os.kill(worker.pid, signal.SIGINT)
         assert pool.apply(pools.double, (4,)) == 8
         assert worker.is_alive()
+        # press_ctrl_c: the same for the workers given, and a KeyboardInterrupt here.
+        with pytest.raises(KeyboardInterrupt):
+            pools.press_ctrl_c([worker.pid])
+        assert pool.apply(pools.double, (5,)) == 10
+        assert worker.is_alive()
     with mp_context.Pool(1) as pool:
         assert pool.apply(pools.sigint_ignored) is False
 
