@@ -121,6 +121,38 @@ def start_cost(
     return statistics.median(times)
 
 
+def thread_start_cost(repeats: int = 5) -> float:
+    """Median seconds to start a thread running ``noop`` and join it (``start_cost`` for a
+    thread: no new interpreter, no new process)."""
+    if repeats < 1:
+        raise ValueError("repeats must be at least 1")
+    times = []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        thread = threading.Thread(target=noop)
+        thread.start()
+        thread.join()
+        times.append(time.perf_counter() - began)
+    return statistics.median(times)
+
+
+def interpreter_start_cost(repeats: int = 5) -> float | None:
+    """Median seconds to create a sub-interpreter and close it (``concurrent.interpreters``,
+    Python 3.14+), or None where this Python has no such module."""
+    if repeats < 1:
+        raise ValueError("repeats must be at least 1")
+    try:
+        from concurrent import interpreters  # type: ignore[attr-defined]  # Python 3.14+
+    except ImportError:
+        return None
+    times = []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        interpreters.create().close()
+        times.append(time.perf_counter() - began)
+    return statistics.median(times)
+
+
 def forkserver_preloads_main(version: Sequence[int] | None = None) -> bool:
     """Whether the forkserver of Python ``version`` (default: this one) imports the main
     script once, in its server, so that its children are forked with it already loaded.

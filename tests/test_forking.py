@@ -231,3 +231,14 @@ def test_run_script_removes_a_semaphore_that_its_dead_process_left(tmp_path: Pat
     assert run.returncode == 0, run.stderr
     assert run.removed == {f"sem.{name}"}
     assert f"sem.{name}" not in leaks.shm_entries()
+
+
+def test_thread_and_interpreter_start_costs() -> None:
+    assert 0 < forking.thread_start_cost(repeats=3) < 5
+    with pytest.raises(ValueError):
+        forking.thread_start_cost(repeats=0)
+    interpreter = forking.interpreter_start_cost(repeats=1)
+    if sys.version_info >= (3, 14):
+        assert interpreter is not None and interpreter > 0
+    else:
+        assert interpreter is None  # no concurrent.interpreters before 3.14
