@@ -136,8 +136,18 @@ def start_lab(root: Path, state_dir: Path, marker: str) -> LabServer:
     forkserver children when it sees that variable (COURSE_GUIDE section 4).
     """
     write_lab_settings(state_dir / "settings")
+    # After an unexpected error ipykernel aborts only the execute requests that have already
+    # arrived (stop_on_error_timeout, 0 s by default). Run All sends every cell at once, but
+    # on a loaded machine the later ones can reach the kernel after that, and run: seen once
+    # in a clean-clone run (the raising_cell fixture's cell 3 ran). The checks need Run All
+    # to stop where a learner's does, so these kernels wait 5 s for late requests to abort.
+    profile = state_dir / "ipython" / "profile_default"
+    profile.mkdir(parents=True, exist_ok=True)
+    (profile / "ipython_kernel_config.py").write_text(
+        "c.IPythonKernel.stop_on_error_timeout = 5.0\n")
     env = kernel_environment(**{
         MARKER: marker,
+        "IPYTHONDIR": str(state_dir / "ipython"),
         "JUPYTER_CONFIG_DIR": str(state_dir / "config"),
         "JUPYTER_RUNTIME_DIR": str(state_dir / "runtime"),
         "JUPYTERLAB_SETTINGS_DIR": str(state_dir / "settings"),

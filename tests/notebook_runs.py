@@ -39,7 +39,6 @@ import zlib
 from pathlib import Path
 
 import psutil
-
 import pytest
 from nbval.kernel import CURRENT_ENV_KERNEL_NAME, NbvalKernelspecManager, RunningKernel
 from nbval.plugin import IPyNbCell, IPyNbFile, transform_streams_for_comparison
