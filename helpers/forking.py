@@ -121,19 +121,28 @@ def start_cost(
     return statistics.median(times)
 
 
-def thread_start_cost(repeats: int = 5) -> float:
-    """Median seconds to start a thread running ``noop`` and join it (``start_cost`` for a
-    thread: no new interpreter, no new process)."""
+def _median_seconds(action: Callable[[], object], repeats: int) -> float:
+    """Median seconds that ``action()`` takes over ``repeats`` calls."""
     if repeats < 1:
         raise ValueError("repeats must be at least 1")
     times = []
     for _ in range(repeats):
         began = time.perf_counter()
-        thread = threading.Thread(target=noop)
-        thread.start()
-        thread.join()
+        action()
         times.append(time.perf_counter() - began)
     return statistics.median(times)
+
+
+def _start_and_join_a_thread() -> None:
+    thread = threading.Thread(target=noop)
+    thread.start()
+    thread.join()
+
+
+def thread_start_cost(repeats: int = 5) -> float:
+    """Median seconds to start a thread running ``noop`` and join it (``start_cost`` for a
+    thread: no new interpreter, no new process)."""
+    return _median_seconds(_start_and_join_a_thread, repeats)
 
 
 def interpreter_start_cost(repeats: int = 5) -> float | None:
@@ -145,12 +154,7 @@ def interpreter_start_cost(repeats: int = 5) -> float | None:
         from concurrent import interpreters  # type: ignore[attr-defined]  # Python 3.14+
     except ImportError:
         return None
-    times = []
-    for _ in range(repeats):
-        began = time.perf_counter()
-        interpreters.create().close()
-        times.append(time.perf_counter() - began)
-    return statistics.median(times)
+    return _median_seconds(lambda: interpreters.create().close(), repeats)
 
 
 def forkserver_preloads_main(version: Sequence[int] | None = None) -> bool:
