@@ -167,4 +167,36 @@ WRONG_ANSWERS = [
         "    timings['cpu'][kind] = time.perf_counter() - start\n"
         "CHOICE = {job: min(figures, key=figures.get) for job, figures in timings.items()}\n",
         "test_choice", "no download ran in a worker process"),
+    # New in issue 13 (task 4, asyncio): the loop blocked by a waiting call, threads instead
+    # of processes, one count at a time, and the counts in the order they finished.
+    WrongAnswer(
+        "executor.map called inside the coroutine: the event loop is blocked", "count_all",
+        "import asyncio\n\n"
+        "async def count_all(limits):\n"
+        "    with ProcessPoolExecutor(max_workers=2) as executor:\n"
+        "        return list(executor.map(count_primes, limits))  # waits without await\n",
+        "test_count_all", "the event loop stood still"),
+    WrongAnswer(
+        "asyncio.to_thread: the counts share the GIL in threads", "count_all",
+        "import asyncio\n\n"
+        "async def count_all(limits):\n"
+        "    return list(await asyncio.gather(*(asyncio.to_thread(count_primes, n) for n in limits)))\n",
+        "test_count_all", "every count ran in threads of this process"),
+    WrongAnswer(
+        "each run_in_executor awaited before the next starts", "count_all",
+        "import asyncio\n\n"
+        "async def count_all(limits):\n"
+        "    loop = asyncio.get_running_loop()\n"
+        "    with ProcessPoolExecutor(max_workers=2) as executor:\n"
+        "        return [await loop.run_in_executor(executor, count_primes, n) for n in limits]\n",
+        "test_count_all", "never two at the same time"),
+    WrongAnswer(
+        "results in the order they finished (asyncio.as_completed)", "count_all",
+        "import asyncio\n\n"
+        "async def count_all(limits):\n"
+        "    loop = asyncio.get_running_loop()\n"
+        "    with ProcessPoolExecutor(max_workers=2) as executor:\n"
+        "        futures = [loop.run_in_executor(executor, count_primes, n) for n in limits]\n"
+        "        return [await future for future in asyncio.as_completed(futures)]\n",
+        "test_count_all", "right values in the wrong order"),
 ]
