@@ -148,7 +148,13 @@ def stop_leftovers() -> None:
                 obj, multiprocessing.pool.ThreadPool):
             obj.terminate()
         elif isinstance(obj, concurrent.futures.ProcessPoolExecutor):
-            obj.shutdown(wait=True, cancel_futures=True)
+            # Not shutdown(wait=True): a task that never ends (exercise 12) would hold it.
+            workers = list((getattr(obj, "_processes", None) or {}).values())
+            obj.shutdown(wait=False, cancel_futures=True)
+            for worker in workers:
+                worker.terminate()
+            for worker in workers:
+                worker.join(timeout=5)
     for child in multiprocessing.active_children():
         child.terminate()
         child.join(timeout=5)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from helpers import checks
@@ -43,6 +45,24 @@ def test_a_pool_left_open_is_found_and_stopped(mp_context) -> None:
         checks.expect_no_leftover_processes(timeout=0.5)
     checks.expect_no_leftover_processes(timeout=0.5)  # stopped by the failed check
     pool.join()
+
+
+def test_an_executor_with_a_task_that_never_ends_is_stopped_at_once(mp_context) -> None:
+    import time
+    from concurrent.futures import ProcessPoolExecutor
+
+    from helpers.futures import nap
+
+    executor = ProcessPoolExecutor(max_workers=1, mp_context=mp_context)
+    future = executor.submit(nap, 120)  # stuck for two minutes
+    deadline = time.monotonic() + 30
+    while not checks.leaks.live_children(os.getpid()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    started = time.monotonic()
+    checks.stop_leftovers()  # exercise 12's checks call it on a stuck executor
+    assert time.monotonic() - started < 60, "stop_leftovers waited for the stuck task"
+    assert not checks.leaks.wait_until_gone(checks.leaks.live_children(os.getpid()), 5.0)
+    assert future.done()
 
 
 def test_lost_updates_are_counted() -> None:
