@@ -51,6 +51,10 @@ CHECKLIST = {
                               ".exception(", ".add_done_callback(", ".cancel()", "cancel_futures",
                               "mp_context", "max_tasks_per_child", "BrokenProcessPool",
                               "requests.get("],
+    "12_in_practice": ["gc.freeze()", "RLIMIT_AS", "buffer_callback=", "terminate_workers",
+                       "signal.SIGTERM", "signal.SIGINT", "memory_full_info", "BrokenProcessPool",
+                       "maxtasksperchild", "as_completed(", "imap_unordered(", "tqdm(",
+                       "get(timeout", "join(timeout"],
 }
 
 
