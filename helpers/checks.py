@@ -155,10 +155,28 @@ def stop_leftovers() -> None:
                 worker.terminate()
             for worker in workers:
                 worker.join(timeout=5)
+    _stop_other_libraries()
     for child in multiprocessing.active_children():
         child.terminate()
         child.join(timeout=5)
     leaks.kill(leaks.wait_until_gone(leaks.live_children(os.getpid()), 2.0))
+
+
+def _stop_other_libraries() -> None:
+    """Close the Dask clients and clusters, and joblib's reusable loky executor, that a
+    learner left open (exercise 13): killing their processes one by one would only make a
+    cluster's nannies start new workers. Only libraries already imported are looked at."""
+    distributed = sys.modules.get("distributed")
+    if distributed is not None:
+        for obj in gc.get_objects():
+            if isinstance(obj, (distributed.Client, distributed.deploy.Cluster)):
+                with contextlib.suppress(Exception):
+                    obj.close()
+    loky = sys.modules.get("joblib.externals.loky.reusable_executor")
+    executor = getattr(loky, "_executor", None)  # None until joblib has started one
+    if executor is not None:
+        with contextlib.suppress(Exception):
+            executor.shutdown(wait=True, kill_workers=True)
 
 
 def expect_no_leftover_processes(timeout: float = 3.0) -> None:

@@ -17,8 +17,10 @@ import psutil
 
 SHM_DIR = Path("/dev/shm")
 
-# Processes that multiprocessing itself starts and ends with their parent.
-_INFRASTRUCTURE = ("multiprocessing.resource_tracker", "multiprocessing.forkserver")
+# Processes that multiprocessing itself starts and ends with their parent; and joblib's
+# (loky's) own resource tracker, which, like multiprocessing's, lives as long as its parent.
+_INFRASTRUCTURE = ("multiprocessing.resource_tracker", "multiprocessing.forkserver",
+                   "joblib.externals.loky.backend.resource_tracker")
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,8 @@ def _describe(proc: psutil.Process) -> LeakedProcess:
 
 
 def is_infrastructure(proc: psutil.Process, owner_pid: int) -> bool:
-    """True for multiprocessing's own resource tracker or forkserver started by ``owner_pid``.
+    """True for multiprocessing's own resource tracker or forkserver, or joblib's (loky's)
+    resource tracker, started by ``owner_pid``.
 
     A forkserver's children are forked from it and share its command line, so only the
     process whose parent is the owner counts as the server itself.

@@ -53,8 +53,9 @@ GRACE_SECONDS = 5.0
 SHUTDOWN_WAIT_SECONDS = 20.0
 # The notebooks that measure a speed-up: they print what one core means, and run once more
 # on one CPU to prove it (issue 13 item 14).
-ONE_CORE_NOTEBOOKS = frozenset({"00_introduction", "01_process", "08_pool", "12_in_practice",
-                                "10_concurrent_futures", "11_pool_explorer"})
+ONE_CORE_NOTEBOOKS = frozenset({"00_introduction", "01_process", "08_pool",
+                                "10_concurrent_futures", "11_pool_explorer", "12_in_practice",
+                                "13_beyond_one_machine"})
 ONE_CORE_SANITIZE = Path(__file__).with_name("nbval_sanitize_one_core.cfg")
 
 

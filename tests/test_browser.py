@@ -21,6 +21,7 @@ import re
 import shutil
 import sys
 import time
+import urllib.request
 import uuid
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -169,6 +170,20 @@ def lab(tmp_path_factory: pytest.TempPathFactory):
     assert not changed, f"the browser tests changed files of the repository: {changed}"
 
 
+def dashboard_links(page) -> list[str]:
+    """Notebook 13 (issue 15): the Dask dashboard's address renders as a link in an output."""
+    links = page.locator(".jp-OutputArea-output a").evaluate_all(
+        "anchors => anchors.map(a => a.getAttribute('href'))")
+    if any(re.fullmatch(r"http://127\.0\.0\.1:\d+/status|.*/proxy/\d+/status", link or "")
+           for link in links):
+        return []
+    return [f"no link to a Dask dashboard in the outputs (links: {links})"]
+
+
+# More to check on the page of some notebooks, after Run All.
+PAGE_CHECKS = {"13_beyond_one_machine": dashboard_links}
+
+
 def run_and_check(lab: Lab, notebook: Path, picture: str) -> list[str]:
     """Open ``notebook``, Run All, check the page, keep a screenshot, close it unsaved."""
     path = relative(notebook)
@@ -177,6 +192,7 @@ def run_and_check(lab: Lab, notebook: Path, picture: str) -> list[str]:
         page = browser.open_notebook(context, lab.server, path)
         try:
             found = browser.check_notebook(page, notebook)
+            found += PAGE_CHECKS.get(notebook.stem, lambda _: [])(page)
             browser.screenshots(page, picture)
         finally:
             browser.close_notebook(page, lab.server, path)
@@ -190,6 +206,26 @@ def run_and_check(lab: Lab, notebook: Path, picture: str) -> list[str]:
 def test_notebook_runs_in_jupyterlab(lab: Lab, notebook: Path) -> None:
     found = run_and_check(lab, notebook, notebook.stem)
     assert not found, f"{notebook.name} in JupyterLab:\n" + "\n".join(found)
+
+
+@pytest.mark.browser
+def test_dask_dashboard_answers_through_the_lab_server(lab: Lab) -> None:
+    """How a Binder learner reaches notebook 13's dashboard: through the Jupyter server's
+    /proxy/PORT/ (jupyter-server-proxy), with the server's token. A cluster of this test's
+    own (threads, no worker process) serves a dashboard on 127.0.0.1; the lab relays it."""
+    import logging
+
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                      dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR) as cluster:
+        port = cluster.scheduler.http_server.port
+        request = urllib.request.Request(
+            f"{lab.server.base_url}/proxy/{port}/status",
+            headers={"Authorization": f"token {lab.server.token}"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            status, page = response.status, response.read().decode("utf-8", "replace")
+    assert status == 200 and "Dask" in page, (status, page[:300])
 
 
 @pytest.mark.browser

@@ -55,6 +55,10 @@ CHECKLIST = {
                        "signal.SIGTERM", "signal.SIGINT", "memory_full_info", "BrokenProcessPool",
                        "maxtasksperchild", "as_completed(", "imap_unordered(", "tqdm(",
                        "get(timeout", "join(timeout"],
+    "13_beyond_one_machine": ["Parallel(", "delayed(", "return_as=", "parallel_config(",
+                              "get_reusable_executor()", "LocalCluster(", "Client(", ".submit(",
+                              ".map(", ".gather(", "as_completed(", ".scatter(",
+                              "get_executor()", "KilledWorker", "dashboard_link"],
 }
 
 
