@@ -59,6 +59,8 @@ CHECKLIST = {
                               "get_reusable_executor()", "LocalCluster(", "Client(", ".submit(",
                               ".map(", ".gather(", "as_completed(", ".scatter(",
                               "get_executor()", "KilledWorker", "dashboard_link"],
+    "14_capstone_images": ["imap_unordered(", "chunksize", "ThreadPoolExecutor(", "os.replace",
+                           "tqdm(", "apply_async(", ".get("],
 }
 
 
