@@ -411,19 +411,23 @@ class _Recorder:
         # spawn or forkserver child imports the module afresh and finds the original.
         function = vars(module).get(_STASH + self.name) or getattr(module, self.name)
         start = time.time()
+        self._write("started", [os.getpid(), start])  # a call killed midway has no end line
         try:
             if self.delay:
                 time.sleep(self.delay)
             return function(*args, **kwargs)
         finally:
-            line = json.dumps([os.getpid(), threading.get_ident(),
-                               multiprocessing.current_process().name, start, time.time()])
-            path = os.path.join(self.folder, f"{os.getpid()}-{threading.get_ident()}.calls")
-            try:
-                with open(path, "a", encoding="utf-8") as log:
-                    log.write(line + "\n")
-            except FileNotFoundError:
-                pass  # the check has ended and removed its folder: a late call goes unrecorded
+            self._write("calls", [os.getpid(), threading.get_ident(),
+                                  multiprocessing.current_process().name, start, time.time()])
+
+    def _write(self, kind: str, record: list[Any]) -> None:
+        """Append one JSON line to this process and thread's file of ``kind``."""
+        path = os.path.join(self.folder, f"{os.getpid()}-{threading.get_ident()}.{kind}")
+        try:
+            with open(path, "a", encoding="utf-8") as log:
+                log.write(json.dumps(record) + "\n")
+        except FileNotFoundError:
+            pass  # the check has ended and removed its folder: a late call goes unrecorded
 
 
 class CallLog:
@@ -433,6 +437,7 @@ class CallLog:
     def __init__(self, folder: str) -> None:
         self.folder = folder
         self._final: list[Call] | None = None
+        self._started: int | None = None
 
     @property
     def calls(self) -> list[Call]:
@@ -447,8 +452,18 @@ class CallLog:
                     continue  # a line half-written by a process killed meanwhile
         return sorted(calls, key=lambda call: call.start)
 
+    @property
+    def started(self) -> int:
+        """How many calls began (ended or not): more than ``len(calls)`` means that some
+        were cut off, their process killed in the middle of the call."""
+        if self._started is not None:
+            return self._started
+        return sum(len(path.read_text(encoding="utf-8").splitlines())
+                   for path in Path(self.folder).glob("*.started"))
+
     def close(self) -> None:
         self._final = self.calls
+        self._started = self.started
         shutil.rmtree(self.folder, ignore_errors=True)
 
 

@@ -384,8 +384,8 @@ def send_array(array: Any, out_of_band: bool, timeout: float = 60.0,
     """Send ``array`` to a new child process over a ``Pipe`` and return ``(the sum the
     child computed, bytes of pickle stream sent)``.
 
-    In band, ``conn.send(array)`` pickles the data into the stream (one copy), and the child
-    unpickles it (another). Out of band, ``pickle.dumps(array, protocol=5,
+    In band, the array is pickled into the stream as ``conn.send(array)`` does (one copy,
+    pickled once), and the child unpickles it (another). Out of band, ``pickle.dumps(array, protocol=5,
     buffer_callback=...)`` makes a pickle of a few hundred bytes and hands the data over as
     a ``PickleBuffer``, which ``send_bytes`` writes straight from the array's memory.
     ``context``: a multiprocessing context (default: the current start method's).
@@ -405,8 +405,9 @@ def send_array(array: Any, out_of_band: bool, timeout: float = 60.0,
             sender.send_bytes(buffer.raw())
             stream = len(header)
         else:
-            stream = len(pickle.dumps(array, protocol=pickle.HIGHEST_PROTOCOL))
-            sender.send(array)
+            data = pickle.dumps(array, protocol=pickle.HIGHEST_PROTOCOL)  # what send() does
+            sender.send_bytes(data)
+            stream = len(data)
         if not sender.poll(timeout):
             raise TimeoutError(f"the child sent no sum within {timeout} s")
         return sender.recv(), stream

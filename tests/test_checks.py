@@ -266,6 +266,25 @@ def test_a_call_after_the_block_ended_runs_unrecorded() -> None:
     assert log.calls == []
 
 
+def test_a_call_cut_off_by_a_killed_worker_counts_as_started_not_ended(mp_context) -> None:
+    import time
+
+    from helpers import futures  # the stand-in replaces the module's attribute
+
+    with checks.calls_recorded(futures.nap) as finished:
+        futures.nap(0)  # begins and ends
+    assert finished.started == len(finished.calls) == 1
+    with checks.calls_recorded(futures.nap, delay=30) as cut_off:
+        pool = mp_context.Pool(1)
+        pool.apply_async(futures.nap, (0,))
+        deadline = time.monotonic() + 30
+        while cut_off.started == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        pool.terminate()  # kills the worker in the middle of the call
+        pool.join()
+    assert cut_off.started == 1 and cut_off.calls == []
+
+
 def test_calls_recorded_leaves_an_unimportable_function_to_the_guard() -> None:
     local = lambda x: x  # noqa: E731
     with checks.calls_recorded(local) as log:

@@ -257,6 +257,8 @@ def test_logged_tasks_name_their_workers(mp_context) -> None:
         with mp_context.Pool(2, initializer=practice.init_worker_logging,
                              initargs=(log_queue, counter)) as pool:
             outcomes = sorted(pool.imap_unordered(practice.logged_task, range(10)))
+            pool.close()  # not terminate(): a killed worker can lose its last queued records
+            pool.join()
     finally:
         listener.stop()
         log_queue.close()
