@@ -18,6 +18,7 @@ can set the environment before ``distributed`` reads it at import time.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -297,9 +298,14 @@ class Program:
                 found.append(line.strip())
         return "\n".join(found[:limit]) if found else self.log_tail()
 
-    def stop(self, timeout: float = 10.0) -> int:
-        """End the program: SIGTERM (a Dask program then closes its workers and exits),
-        then SIGKILL after ``timeout`` seconds; return its exit code."""
+    def stop(self, timeout: float = 10.0, grace: float = 0.0) -> int:
+        """End the program: wait up to ``grace`` seconds for it to exit by itself (after
+        ``Client.shutdown()`` it is closing already), then SIGTERM (a Dask program then
+        closes its workers and exits), then SIGKILL after ``timeout`` seconds; return its
+        exit code."""
+        if grace and self.running():
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(grace)
         if self.running():
             self.process.terminate()
             try:
@@ -448,10 +454,12 @@ def wait_for_workers(client: Any, count: int, programs: Iterable[Program],
                             f"{timeout} s")
 
 
-def stop_programs(programs: Iterable[Program], timeout: float = 10.0) -> dict[str, int]:
-    """Stop every program (workers before the scheduler, in the order given); return each
-    one's exit code by role."""
-    return {program.role: program.stop(timeout) for program in programs}
+def stop_programs(programs: Iterable[Program], timeout: float = 10.0,
+                  grace: float = 0.0) -> dict[str, int]:
+    """Stop every program (workers before the scheduler, in the order given), each given
+    ``grace`` seconds to exit by itself first (``Program.stop``); return each one's exit
+    code by role."""
+    return {program.role: program.stop(timeout, grace) for program in programs}
 
 
 def port_taken_by_me() -> tuple[socket.socket, int]:

@@ -221,3 +221,16 @@ def test_scheduler_and_workers_as_programs_compute_and_stop(tmp_path, dask_setti
     assert set(codes) == {"worker pair", "scheduler"}
     assert not any(program.running() for program in programs)
     assert "OSError" not in scheduler.errors()
+
+
+def test_stop_waits_its_grace_for_a_program_closing_by_itself(tmp_path) -> None:
+    import subprocess
+
+    def program(seconds: float) -> cluster.Program:
+        command = [sys.executable, "-c", f"import time; time.sleep({seconds})"]
+        return cluster.Program("sleeper", command, subprocess.Popen(command), tmp_path / "log")
+
+    # A program that exits by itself within the grace: its own exit code, not SIGTERM's.
+    assert cluster.stop_programs([program(0.5)], timeout=10, grace=30) == {"sleeper": 0}
+    # Without a grace, one still running is terminated.
+    assert program(60).stop(timeout=10) == -15
