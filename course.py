@@ -41,6 +41,8 @@ VENV = ROOT / ".venv"
 STAMP_NAME = "course-setup.sha256"
 SETUP_FILES = ("requirements.txt", "requirements-dev.txt", "pyproject.toml", "course.py")
 FIRST_NOTEBOOK = "notebooks/00_introduction.ipynb"
+# The capstone notebooks (NN_capstone_*) share one graded capstone exercise, this one.
+CAPSTONE_EXERCISE = "14_capstone_images"
 # The Pythons the course supports: the oldest, and those the suite runs on (README, CI).
 OLDEST_PYTHON = (3, 11)
 TESTED_PYTHONS = ("3.11", "3.12", "3.13")
@@ -359,6 +361,15 @@ def notebook_title(path: Path) -> str:
     return path.stem
 
 
+def exercise_of(notebook: Path) -> Path:
+    """The exercise notebook (in ``exercises/``) that goes with ``notebook``: its own, or for a
+    capstone that has none, the shared capstone exercise."""
+    own = ROOT / "exercises" / notebook.name
+    if not own.exists() and "_capstone_" in notebook.stem:
+        return ROOT / "exercises" / f"{CAPSTONE_EXERCISE}.ipynb"
+    return own
+
+
 def links_block() -> str:
     """The README's Binder badge and one row of links per notebook, from repository_url()."""
     repo = repository_url()
@@ -372,9 +383,9 @@ def links_block() -> str:
     ]
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
         rel = path.relative_to(ROOT).as_posix()
-        exercise = f"exercises/{path.name}"
-        practise = (f"[exercise]({binder}?urlpath=lab/tree/{exercise})"
-                    if (ROOT / exercise).exists() else "")
+        exercise = exercise_of(path)
+        practise = (f"[exercise]({binder}?urlpath=lab/tree/exercises/{exercise.name})"
+                    if exercise.exists() else "")
         lines.append(f"| {notebook_title(path)} | [{rel}]({repo}/blob/main/{rel}) "
                      f"| [launch]({binder}?urlpath=lab/tree/{rel}) | {practise} |")
     lines.append(LINKS_END)
