@@ -284,21 +284,6 @@ def hold_chunk(size_mib: int) -> tuple[int, int]:
     return len(_held), psutil.Process().memory_info().rss
 
 
-def describe_exit(code: int | None) -> str:
-    """Say what a ``Process.exitcode`` means: 0, an exit status, or the signal that ended it."""
-    if code is None:
-        return "still running (None)"
-    if code == 0:
-        return "0: ended normally"
-    if code > 0:
-        return f"{code}: exited with status {code}"
-    try:
-        name = signal.Signals(-code).name
-    except ValueError:
-        name = f"signal {-code}"
-    return f"{code}: killed by {name}"
-
-
 # --- 4. Large data to workers ---------------------------------------------------------------
 
 _array: Any = None  # the array an initializer gave this worker

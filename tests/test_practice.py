@@ -56,13 +56,6 @@ def test_mib_and_part_bounds() -> None:
         practice.part_bounds(10, 4, 4)
 
 
-def test_describe_exit_names_the_signal() -> None:
-    assert practice.describe_exit(None).startswith("still running")
-    assert practice.describe_exit(0).startswith("0:")
-    assert practice.describe_exit(3) == "3: exited with status 3"
-    assert practice.describe_exit(-signal.SIGKILL) == f"{-signal.SIGKILL}: killed by SIGKILL"
-
-
 def test_job_outcome_and_failure_report() -> None:
     assert practice.job(3) == 9
     with pytest.raises(ValueError, match="record 4 is malformed"):
