@@ -62,6 +62,9 @@ CHECKLIST = {
                               "get_executor()", "KilledWorker", "dashboard_link"],
     "14_capstone_images": ["imap_unordered(", "chunksize", "ThreadPoolExecutor(", "os.replace",
                            "tqdm(", "apply_async(", ".get("],
+    "16_capstone_file_service": ["sqlite3.connect(", "BEGIN IMMEDIATE", "ThreadPoolExecutor(",
+                                 "FileService(", "send_partial(", ".starmap(", "closing(",
+                                 "verify(", "os.replace("],
 }
 
 
