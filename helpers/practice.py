@@ -650,9 +650,10 @@ class ScriptReport:
 
 def run_and_signal(sig: int | None, args: Sequence[str] = (), after: str = "workers ready",
                    to_group: bool = False, timeout: float = 30.0,
-                   grace: float = 1.0) -> ScriptReport:
-    """Run ``python -m helpers.practice *args`` in a session of its own; once it prints the
-    line ``after``, send it ``sig`` (to its whole process group if ``to_group``, as Ctrl-C
+                   grace: float = 1.0, module: str = "helpers.practice") -> ScriptReport:
+    """Run ``python -m <module> *args`` (this module's script by default; notebook 15 runs
+    ``helpers.crawler``'s) in a session of its own; once it prints the line ``after`` (the
+    first time), send it ``sig`` (to its whole process group if ``to_group``, as Ctrl-C
     in a terminal does; else to the script alone, as ``kill PID`` does; ``None``: no signal),
     then wait for it to exit.
 
@@ -670,7 +671,7 @@ def run_and_signal(sig: int | None, args: Sequence[str] = (), after: str = "work
     shm_before = leaks.shm_entries()
     env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
     env["PYTHON_COLORS"] = "0"
-    proc = subprocess.Popen([sys.executable, "-m", "helpers.practice", *args],
+    proc = subprocess.Popen([sys.executable, "-m", module, *args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
                             start_new_session=os.name == "posix")
     assert proc.stdout is not None and proc.stderr is not None
@@ -696,7 +697,7 @@ def run_and_signal(sig: int | None, args: Sequence[str] = (), after: str = "work
         if line is None:  # end of the script's output
             break
         seen.append(line)
-        if line == after:
+        if line == after and signalled_at is None:
             children = psutil.Process(proc.pid).children(recursive=True)
             signalled_at = time.monotonic()
             if sig is not None:
