@@ -55,7 +55,8 @@ SHUTDOWN_WAIT_SECONDS = 20.0
 # on one CPU to prove it (issue 13 item 14).
 ONE_CORE_NOTEBOOKS = frozenset({"00_introduction", "01_process", "08_pool",
                                 "10_concurrent_futures", "11_pool_explorer", "12_in_practice",
-                                "13_beyond_one_machine"})
+                                "13_beyond_one_machine", "14_capstone_images",
+                                "15_capstone_crawler", "16_capstone_file_service"})
 ONE_CORE_SANITIZE = Path(__file__).with_name("nbval_sanitize_one_core.cfg")
 
 
