@@ -85,9 +85,7 @@ def connect(db_path: str | os.PathLike[str], timeout: float = 10.0) -> sqlite3.C
     are exactly the ones written out. ``timeout`` is how long a writer waits for another
     writer's lock before ``sqlite3.OperationalError: database is locked``.
     """
-    conn = sqlite3.connect(os.fspath(db_path), timeout=timeout, isolation_level=None)
-    conn.execute("PRAGMA busy_timeout = %d" % int(timeout * 1000))
-    return conn
+    return sqlite3.connect(os.fspath(db_path), timeout=timeout, isolation_level=None)
 
 
 def create_index(db_path: str | os.PathLike[str], unique: bool = True) -> None:
@@ -186,12 +184,13 @@ def commit_upload(conn: sqlite3.Connection, folder: Path, name: str, tmp: Path, 
     ``BEGIN IMMEDIATE`` takes SQLite's write lock before reading the highest version, so no
     other writer can pick the same number in between. Inside the transaction: insert the
     row, then ``os.replace`` the file to its final name, then ``COMMIT``. If anything fails
-    before the commit, ``ROLLBACK`` removes the row and the temporary file is deleted; a
-    crash between the rename and the commit leaves a file without a row (never a row without
-    its file), and the next upload of that version replaces it.
+    before the commit (the write lock not free within the connection's ``timeout``
+    included), ``ROLLBACK`` removes the row if there is one, the temporary file is deleted,
+    and the error is raised; a crash between the rename and the commit leaves a file without
+    a row (never a row without its file), and the next upload of that version replaces it.
     """
-    conn.execute("BEGIN IMMEDIATE")
     try:
+        conn.execute("BEGIN IMMEDIATE")
         (top,) = conn.execute("SELECT MAX(version) FROM files WHERE name = ?", (name,)).fetchone()
         version = (top or 0) + 1
         final = stored_name(name, version)
@@ -200,8 +199,11 @@ def commit_upload(conn: sqlite3.Connection, folder: Path, name: str, tmp: Path, 
         os.replace(tmp, folder / final)
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
-        tmp.unlink(missing_ok=True)
+        try:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+        finally:
+            tmp.unlink(missing_ok=True)
         raise
     return Entry(name, version, size, sha256, final)
 
@@ -240,12 +242,14 @@ def naive_upload(conn: sqlite3.Connection, folder: Path, name: str, stream: Any,
 @dataclass(frozen=True)
 class Config:
     """What a worker process needs: the storage folder, the index, its ``role`` ("upload",
-    "download" or "both") and whether uploads are done the safe way."""
+    "download" or "both"), whether uploads are done the safe way, and how long a writer
+    waits for the index's write lock before it answers 503."""
 
     storage: str
     db_path: str
     role: str
     safe: bool = True
+    lock_timeout: float = 10.0
 
 
 class _Server(HTTPServer):
@@ -259,7 +263,7 @@ class _Server(HTTPServer):
         super().__init__((HOST, 0), _Handler)
         self.config = config
         self.folder = Path(config.storage)
-        self.db = connect(config.db_path)
+        self.db = connect(config.db_path, timeout=config.lock_timeout)
         self.counts = {"requests": 0, "uploads": 0, "downloads": 0, "aborted": 0, "refused": 0}
 
 
@@ -373,6 +377,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.counts["aborted"] += 1
             self.close_connection = True  # nobody is listening for a reply
             return
+        except sqlite3.OperationalError as error:  # the index stayed locked past the timeout
+            self.server.counts["refused"] += 1
+            self._reply(503, {"error": f"the index is busy ({error}): nothing was stored, "
+                                       "try again"})
+            return
         self.server.counts["uploads"] += 1
         self._reply(201, {"name": entry.name, "version": entry.version, "size": entry.size,
                           "sha256": entry.sha256})
@@ -440,14 +449,15 @@ class FileService:
 
     ``FileService(folder, uploaders=2, downloaders=2)`` starts two upload workers and two
     download workers; ``FileService(folder, both=1)`` starts one process that does both.
-    ``safe=False`` makes the upload workers use ``naive_upload``. The folder holds the
+    ``safe=False`` makes the upload workers use ``naive_upload``; ``lock_timeout`` is how
+    long an upload waits for the index's write lock (then: 503). The folder holds the
     files and ``index.sqlite``. Leaving the ``with`` block stops every worker: a stop
     message, a join with a timeout, then ``terminate`` and ``kill`` if needed.
     """
 
     def __init__(self, folder: str | os.PathLike[str], uploaders: int = 2, downloaders: int = 2,
                  both: int = 0, safe: bool = True, context: Any = None,
-                 start_timeout: float = 30.0) -> None:
+                 start_timeout: float = 30.0, lock_timeout: float = 10.0) -> None:
         import multiprocessing
 
         self.folder = Path(folder)
@@ -456,6 +466,7 @@ class FileService:
         self.safe = safe
         self.context = context or multiprocessing.get_context()
         self.start_timeout = start_timeout
+        self.lock_timeout = lock_timeout
         self.workers: list[_Worker] = []
         self._turn = {"upload": 0, "download": 0}
         self._lock = threading.Lock()
@@ -467,7 +478,8 @@ class FileService:
         try:
             for i, role in enumerate(self.roles):
                 parent_end, child_end = self.context.Pipe()
-                config = Config(str(self.folder), str(self.db_path), role, self.safe)
+                config = Config(str(self.folder), str(self.db_path), role, self.safe,
+                                self.lock_timeout)
                 process = self.context.Process(target=serve, args=(config, child_end),
                                                name=f"fileservice-{role}-{i}", daemon=True)
                 process.start()
@@ -650,8 +662,10 @@ def add_versions(db_path: str, names: list[str], rounds: int, begin: str | None,
     version in between, and both insert the same number. With ``begin="BEGIN IMMEDIATE"``
     all three steps run in one transaction that takes the write lock first: the other
     writers wait. With a plain ``"BEGIN"`` the lock is taken only at the insert; a writer
-    whose snapshot is stale by then fails with ``database is locked`` at once (the
-    ``timeout`` cannot help), and that version is not added.
+    that has already read when another holds or has taken the lock fails with ``database is
+    locked`` at once, whatever the ``timeout``: SQLite never lets a transaction that has read
+    wait for the write lock (the wait could deadlock, and once the other commits, the read is
+    stale), and that version is not added.
     """
     inserted, errors = 0, set()
     with closing(connect(db_path)) as conn:
@@ -738,8 +752,9 @@ def verify(folder: str | os.PathLike[str]) -> Check:
         elif sha256_of(data) != row.sha256:
             problems.append(f"{label}: sha256 differs from the row's")
     listed = {row.path for row in rows}
-    stored = [p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith(
-        ("index.sqlite", "."))]
+    index_files = {f"index.sqlite{suffix}" for suffix in ("", "-wal", "-shm", "-journal")}
+    stored = [p.name for p in folder.iterdir()
+              if p.is_file() and p.name not in index_files and not p.name.startswith(".")]
     problems += [f"{name}: a file that no row lists" for name in sorted(set(stored) - listed)]
     temporary = sorted(p.name for p in folder.iterdir() if p.name.startswith(PART_PREFIX))
     return Check(len(rows), len(stored), temporary, problems)
@@ -785,7 +800,7 @@ def client_load(service: FileService, names: list[str], uploads: int, sizes: lis
                 threads: int = 16, slow: bool = False) -> dict[str, Any]:
     """Run ``load_plan(names, uploads)`` from ``threads`` client threads with
     ``client_request``; return the wall time, the median download time, and how many
-    requests were made and answered correctly. (The notebook writes this loop out.)"""
+    requests were made and answered correctly."""
     import statistics
     from concurrent.futures import ThreadPoolExecutor
 

@@ -66,6 +66,32 @@ def test_a_failed_commit_rolls_back_the_row_and_removes_the_file(tmp_path: Path)
     assert fs.entries(db) == []
 
 
+def test_a_commit_that_cannot_get_the_lock_removes_its_file_and_raises(tmp_path: Path) -> None:
+    db = tmp_path / "index.sqlite"
+    fs.create_index(db)
+    data = b"complete"
+    tmp, digest = fs.receive_body(io.BytesIO(data), len(data), tmp_path)
+    with closing(fs.connect(db)) as holder, closing(fs.connect(db, timeout=0.1)) as conn:
+        holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock past the timeout
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            fs.commit_upload(conn, tmp_path, "doc", tmp, len(data), digest)
+        assert not conn.in_transaction
+        holder.execute("ROLLBACK")
+    assert not tmp.exists() and fs.entries(db) == []
+    assert fs.verify(tmp_path).ok
+
+
+def test_verify_counts_a_file_named_like_the_index(tmp_path: Path) -> None:
+    db = tmp_path / "index.sqlite"
+    fs.create_index(db)
+    data = b"not the database"
+    with closing(fs.connect(db)) as conn:
+        tmp, digest = fs.receive_body(io.BytesIO(data), len(data), tmp_path)
+        fs.commit_upload(conn, tmp_path, "index.sqlite", tmp, len(data), digest)
+    check = fs.verify(tmp_path)
+    assert check.ok and check.rows == check.files == 1
+
+
 def test_the_race_is_real_when_two_writers_interleave(tmp_path: Path) -> None:
     """The race made certain: two connections both read the highest version before either
     inserts. Without the UNIQUE constraint both rows go in; with it the second is refused."""
@@ -206,6 +232,20 @@ def test_a_client_that_disconnects_leaves_no_row_and_no_file(service: fs.FileSer
     assert service.download("cut.bin")[0] == 404
     check = fs.verify(service.folder)
     assert check.ok and check.rows == 0 and check.temporary == []
+
+
+def test_an_upload_refused_by_a_locked_index_gets_503_and_leaves_nothing(
+        tmp_path: Path, mp_context) -> None:
+    with fs.FileService(tmp_path / "svc", uploaders=1, downloaders=1, context=mp_context,
+                        lock_timeout=0.2) as svc:
+        with closing(fs.connect(svc.db_path)) as holder:
+            holder.execute("BEGIN IMMEDIATE")  # another writer keeps the lock
+            status, reply = svc.upload("late.txt", b"data")
+            holder.execute("ROLLBACK")
+        assert status == 503 and "busy" in reply["error"]
+        assert fs.verify(svc.folder).temporary == [] and fs.entries(svc.db_path) == []
+        assert svc.upload("late.txt", b"data")[0] == 201  # the worker goes on
+    assert fs.verify(svc.folder).ok
 
 
 def test_the_naive_upload_leaves_a_half_written_entry(tmp_path: Path, mp_context) -> None:

@@ -66,7 +66,7 @@ CHECKLIST = {
                             "BoundedSemaphore(", "FIRST_COMPLETED", "signal.SIGINT",
                             ".Manager()", ".Queue()", ".dict()", "initializer="],
     "16_capstone_file_service": ["sqlite3.connect(", "BEGIN IMMEDIATE", "ThreadPoolExecutor(",
-                                 "FileService(", "send_partial(", ".starmap(", "closing(",
+                                 "FileService(", "send_partial(", ".starmap_async(", "closing(",
                                  "verify(", "os.replace("],
 }
 
