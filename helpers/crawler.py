@@ -478,8 +478,9 @@ class _LinkParser(HTMLParser):
 
 def parse(url: str, body: str) -> Parsed:
     """THE PARSER (runs in a process): parse ``body`` with ``html.parser`` (pure Python:
-    it holds the GIL while it runs, so two parses in threads never run at once), and return its links made absolute against ``url``, its
-    title, word count and a SHA-256 digest of its text."""
+    it holds the GIL while it runs, so two parses in threads never run at once), and return
+    its links made absolute against ``url``, its title, word count and a SHA-256 digest of
+    its text."""
     parser = _LinkParser()
     parser.feed(body)
     parser.close()

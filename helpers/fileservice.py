@@ -147,6 +147,19 @@ class ShortRead(Exception):
     """The client sent fewer bytes than its Content-Length said: it went away."""
 
 
+def copy_body(stream: Any, length: int, out: Any, digest: Any) -> None:
+    """Copy exactly ``length`` bytes of ``stream`` to the file ``out`` in chunks, adding them
+    to ``digest`` (a hashlib object); ``ShortRead`` if the stream ends first."""
+    left = length
+    while left:
+        chunk = stream.read(min(CHUNK, left))
+        if not chunk:
+            raise ShortRead(f"the client sent {length - left} of {length} bytes")
+        digest.update(chunk)
+        out.write(chunk)
+        left -= len(chunk)
+
+
 def receive_body(stream: Any, length: int, folder: Path) -> tuple[Path, str]:
     """Read exactly ``length`` bytes from ``stream`` into a temporary file in ``folder``,
     hashing them as they arrive; return the file's path and the sha256 (hex).
@@ -157,21 +170,15 @@ def receive_body(stream: Any, length: int, folder: Path) -> tuple[Path, str]:
     """
     tmp = folder / f"{PART_PREFIX}{uuid.uuid4().hex[:8]}.part"
     digest = hashlib.sha256()
-    left = length
     try:
         with open(tmp, "wb") as out:
-            while left:
-                chunk = stream.read(min(CHUNK, left))
-                if not chunk:
-                    raise ShortRead(f"the client sent {length - left} of {length} bytes")
-                digest.update(chunk)
-                out.write(chunk)
-                left -= len(chunk)
+            copy_body(stream, length, out, digest)
     except (OSError, ShortRead) as error:
+        received = tmp.stat().st_size if tmp.exists() else 0
         tmp.unlink(missing_ok=True)
         if isinstance(error, ShortRead):
             raise
-        raise ShortRead(f"the connection failed after {length - left} of {length} bytes: "
+        raise ShortRead(f"the connection failed after {received} of {length} bytes: "
                         f"{type(error).__name__}") from error
     return tmp, digest.hexdigest()
 
@@ -223,14 +230,7 @@ def naive_upload(conn: sqlite3.Connection, folder: Path, name: str, stream: Any,
                  "VALUES (?, ?, ?, ?, ?, ?)", (name, version, length, "", final, time.time()))
     digest = hashlib.sha256()
     with open(folder / final, "wb") as out:
-        left = length
-        while left:
-            chunk = stream.read(min(CHUNK, left))
-            if not chunk:
-                raise ShortRead(f"the client sent {length - left} of {length} bytes")
-            digest.update(chunk)
-            out.write(chunk)
-            left -= len(chunk)
+        copy_body(stream, length, out, digest)
     conn.execute("UPDATE files SET sha256 = ? WHERE name = ? AND version = ?",
                  (digest.hexdigest(), name, version))
     return Entry(name, version, length, digest.hexdigest(), final)
